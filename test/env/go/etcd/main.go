@@ -1,0 +1,12 @@
+// Command etcd runs the real etcd server for tapedeck's test environment.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
