@@ -1,0 +1,26 @@
+// The port through which sessions hand packets to an output format.
+// Implementations: pcap and pcapng writers (agent/output/), later JSON flow
+// records, dnstap and streams.
+
+export interface OutputFile {
+  /** Absolute path under the agent's data directory. */
+  readonly path: string;
+  readonly format: string;
+  readonly bytes: number;
+  readonly packets: number;
+  readonly firstPacketTime?: Date;
+  readonly closedAt?: Date;
+}
+
+export interface RecordWriter {
+  /**
+   * Appends `packets` consecutive nanosecond pcap records (see packet-batch.ts)
+   * taken from `records`. The writer must not keep a reference to `records`
+   * after returning.
+   */
+  write(records: Buffer, packets: number): void;
+  /** Files written so far, the open one last. */
+  files(): readonly OutputFile[];
+  /** Finalises the open file (rotation closes the others as it goes). */
+  close(): Promise<readonly OutputFile[]>;
+}
