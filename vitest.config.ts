@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['operator/**/*.test.ts', 'agent/**/*.test.ts', 'proto/**/*.test.ts', 'test/env/**/*.test.ts'],
+          include: ['operator/**/*.test.ts', 'agent/**/*.test.ts', 'proto/**/*.test.ts', 'test/env/**/*.test.ts', 'scripts/**/*.test.ts'],
         },
       },
       {
@@ -19,7 +19,9 @@ export default defineConfig({
           globalSetup: ['test/env/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          // Tests here share one control plane, network namespaces and root-only
+          // capture: run their files one at a time.
+          poolOptions: { forks: { singleFork: true } },
         },
       },
       {
@@ -29,7 +31,9 @@ export default defineConfig({
           globalSetup: ['test/env/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Tests here share one control plane, network namespaces and root-only
+          // capture: run their files one at a time.
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

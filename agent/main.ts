@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// tapedeck-agent: the node agent. Serves Hubble's recorder API and tapedeck's
+// AgentService over gRPC (mTLS unless --insecure), runs capture sessions and
+// finalises every open file on SIGTERM/SIGINT before exiting 0.
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { openCapture } from './capture/native-capture.js';
+import { ConfigError, parseFlags, USAGE, type AgentConfig } from './config/flags.js';
+import { createLogger } from './log.js';
+import { systemClock } from './output/clock.js';
+import { createRecordWriter, PacketFileFormat } from './output/create-record-writer.js';
+import { captureFilter } from './server/capture-filter.js';
+import { startAgentServer, type ServerTls } from './server/grpc-server.js';
+import type { CreateWriter } from './session/ports.js';
+import { SessionManager } from './session/session-manager.js';
+
+/** How long running gRPC calls may take to finish after every session stopped. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+const createWriter: CreateWriter = (options) => {
+  const format = options.format;
+  if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
+    throw new Error(`format ${format} is not implemented`);
+  }
+  return createRecordWriter({ ...options, format });
+};
+
+async function readTls(config: AgentConfig): Promise<ServerTls | undefined> {
+  if (!config.tls) return undefined;
+  const [cert, key, ca] = await Promise.all([
+    readFile(config.tls.cert),
+    readFile(config.tls.key),
+    readFile(config.tls.ca),
+  ]);
+  return { cert, key, ca };
+}
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function serve(config: AgentConfig, logger: Logger): Promise<number> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
+  const tls = await readTls(config);
+  if (!tls) logger.warn('Serving without TLS (--insecure): for local development only');
+  const manager = new SessionManager({
+    nodeName: config.nodeName,
+    dataDir: config.dataDir,
+    maxConcurrentSessions: config.maxSessions,
+    logger,
+    ports: { openCapture, createWriter, clock: systemClock },
+  });
+  const server = await startAgentServer({
+    listen: config.listen,
+    tls,
+    manager,
+    buildFilter: captureFilter,
+    hubbleInterface: config.hubbleInterface,
+    logger,
+  });
+  logger.info(
+    { listen: config.listen, port: server.port, mtls: tls !== undefined, dataDir: config.dataDir },
+    'Serving gRPC',
+  );
+  const signal = await nextSignal();
+  logger.info({ signal }, 'Shutting down');
+  void nextSignal().then((again) => {
+    logger.error({ signal: again }, 'Second signal during shutdown, exiting now');
+    process.exit(1);
+  });
+  const stopped = await manager.shutdown();
+  await server.shutdown(SHUTDOWN_GRACE_MS);
+  logger.info({ sessions: stopped.length, files: stopped.reduce((n, s) => n + s.files.length, 0) }, 'Stopped');
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let config: AgentConfig | 'help';
+  try {
+    config = parseFlags(argv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`tapedeck-agent: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (config === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = createLogger(config.logLevel, config.nodeName);
+  try {
+    return await serve(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'Agent failed');
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// Open handles (a stuck client) must not keep a stopped agent alive.
+setTimeout(() => process.exit(), 100).unref();

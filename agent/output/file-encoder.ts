@@ -1,0 +1,41 @@
+// The port between the rotating file writer and a file format (pcap, pcapng):
+// the writer walks the records, decides where files end, and asks the encoder
+// for the bytes.
+import { endianness } from 'node:os';
+import type { CaptureStats } from '../capture/capture-source.js';
+
+/** Records and every header we write use the host's byte order, as libpcap does. */
+export const HOST_LITTLE_ENDIAN = endianness() === 'LE';
+
+export interface FileEncoder {
+  /** Format name reported in OutputFile.format. */
+  readonly format: string;
+  /** File name extension, without the dot. */
+  readonly extension: string;
+  /** Bytes kept free at the end of every file for trailer(). */
+  readonly trailerBytes: number;
+  /** The bytes every file starts with. */
+  header(): Buffer;
+  /** Bytes one record with `capturedLength` bytes of data takes in the file. */
+  recordBytes(capturedLength: number): number;
+  /**
+   * Encodes the `packets` records in `records[start, end)`, which take
+   * `fileBytes` bytes in the file. The result may be a view of `records` or
+   * of a scratch buffer reused by the next call: write it out before then.
+   */
+  encode(records: Buffer, start: number, end: number, packets: number, fileBytes: number): Buffer;
+  /** Bytes appended when the last file is closed (at most trailerBytes long). */
+  trailer(stats: CaptureStats | undefined, startMs: number, endMs: number): Buffer | undefined;
+}
+
+/** A buffer reused between encode() calls, grown by doubling. */
+export class ScratchBuffer {
+  private buffer = Buffer.allocUnsafe(0);
+
+  get(bytes: number): Buffer {
+    if (this.buffer.length < bytes) {
+      this.buffer = Buffer.allocUnsafe(Math.max(bytes, this.buffer.length * 2, 64 * 1024));
+    }
+    return this.buffer.subarray(0, bytes);
+  }
+}

@@ -1,0 +1,206 @@
+// A RecordWriter over any FileEncoder that rotates files by size and age.
+//
+// Hot path: write() walks the record headers once (one u32 read per record,
+// no copies) to find where the first `packets` records end and where a file
+// must be cut, then hands each file's share to the encoder and writes it with
+// one positioned write. For nanosecond pcap that write is a view of the
+// caller's buffer.
+import { randomBytes } from 'node:crypto';
+import type { CaptureStats } from '../capture/capture-source.js';
+import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
+import type { Clock, ClockTimer } from './clock.js';
+import { HOST_LITTLE_ENDIAN, type FileEncoder } from './file-encoder.js';
+import { outputFileName, resolveInside } from './file-naming.js';
+import { OpenOutputFile } from './output-file.js';
+import { OutputError, OutputErrorCode } from './output-error.js';
+import type { OutputFile, RecordWriter } from './record-writer.js';
+
+export interface RotatingWriterOptions {
+  readonly directory: string;
+  readonly filePrefix: string;
+  readonly nodeName: string;
+  readonly encoder: FileEncoder;
+  /** 0 = no limit. */
+  readonly maxFileBytes: number;
+  /** 0 = no limit. */
+  readonly maxFileAgeMs: number;
+  readonly clock: Clock;
+  readonly sha256: boolean;
+  /** Called once a file is fsynced and closed (rotation or close()). */
+  readonly onFileClosed?: (file: OutputFile) => void;
+}
+
+export class RotatingRecordWriter implements RecordWriter {
+  private readonly random = randomBytes(4).toString('hex');
+  private readonly startedAtMs: number;
+  private readonly finished: OutputFile[] = [];
+  private readonly durable: Promise<void>[] = [];
+  private readonly failures: unknown[] = [];
+  private current: OpenOutputFile | undefined;
+  private timer: ClockTimer | undefined;
+  private nextIndex = 0;
+  private closing: Promise<readonly OutputFile[]> | undefined;
+
+  constructor(private readonly options: RotatingWriterOptions) {
+    this.startedAtMs = options.clock.now();
+    this.current = this.open();
+  }
+
+  /**
+   * Writes the first `packets` records of `records`, cutting files by size and
+   * age on record boundaries. On an I/O error (e.g. disk full) the error is
+   * thrown and the packets not written are the caller's to count as lost:
+   * the difference of files() packet totals before and after tells how many
+   * made it (records already written to a rotated file stay there).
+   */
+  write(records: Buffer, packets: number): void {
+    if (this.closing !== undefined) throw new OutputError(OutputErrorCode.Closed, 'write after close');
+    if (!Number.isSafeInteger(packets) || packets < 0) {
+      throw new OutputError(OutputErrorCode.MalformedBatch, `invalid packet count ${packets}`);
+    }
+    if (packets === 0) return;
+    const { encoder, maxFileBytes } = this.options;
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const le = HOST_LITTLE_ENDIAN;
+    if (this.current !== undefined && this.expired(this.current)) this.rotate();
+    let file = this.current ?? this.open();
+    let start = 0;
+    let offset = 0;
+    let segmentPackets = 0;
+    let segmentBytes = 0;
+    for (let i = 0; i < packets; i++) {
+      if (offset + RECORD_HEADER_BYTES > records.length) throw malformed(i, packets);
+      const captured = view.getUint32(offset + 8, le);
+      const next = offset + RECORD_HEADER_BYTES + captured;
+      if (next > records.length) throw malformed(i, packets);
+      const size = encoder.recordBytes(captured);
+      if (
+        maxFileBytes > 0 &&
+        file.bytes + segmentBytes + size + encoder.trailerBytes > maxFileBytes &&
+        file.packets + segmentPackets > 0
+      ) {
+        this.append(file, records, start, offset, segmentPackets, segmentBytes);
+        this.rotate();
+        file = this.open();
+        start = offset;
+        segmentPackets = 0;
+        segmentBytes = 0;
+      }
+      segmentPackets++;
+      segmentBytes += size;
+      offset = next;
+    }
+    this.append(file, records, start, offset, segmentPackets, segmentBytes);
+  }
+
+  files(): readonly OutputFile[] {
+    return this.current === undefined ? [...this.finished] : [...this.finished, this.current.snapshot()];
+  }
+
+  close(stats?: CaptureStats): Promise<readonly OutputFile[]> {
+    this.closing ??= this.finishAll(stats);
+    return this.closing;
+  }
+
+  private async finishAll(stats: CaptureStats | undefined): Promise<readonly OutputFile[]> {
+    const file = this.current;
+    if (file !== undefined) {
+      const trailer = this.options.encoder.trailer(stats, this.startedAtMs, this.options.clock.now());
+      if (trailer !== undefined) {
+        try {
+          file.append(trailer, 0);
+        } catch (error) {
+          this.failures.push(error);
+        }
+      }
+      this.rotate();
+    }
+    await Promise.all(this.durable);
+    const [failure] = this.failures;
+    if (failure !== undefined) {
+      throw new OutputError(OutputErrorCode.Io, `${this.failures.length} output file(s) failed to close`, {
+        cause: failure,
+      });
+    }
+    return [...this.finished];
+  }
+
+  private expired(file: OpenOutputFile): boolean {
+    const { maxFileAgeMs, clock } = this.options;
+    return maxFileAgeMs > 0 && clock.now() - file.openedAtMs >= maxFileAgeMs;
+  }
+
+  private open(): OpenOutputFile {
+    const { clock, directory, encoder, filePrefix, nodeName, maxFileAgeMs, sha256 } = this.options;
+    const openedAtMs = clock.now();
+    const name = outputFileName({
+      prefix: filePrefix,
+      openedAtMs,
+      random: this.random,
+      node: nodeName,
+      index: this.nextIndex,
+      extension: encoder.extension,
+    });
+    const file = OpenOutputFile.create(
+      resolveInside(directory, name),
+      encoder.format,
+      encoder.header(),
+      openedAtMs,
+      sha256,
+    );
+    this.nextIndex++;
+    this.current = file;
+    if (maxFileAgeMs > 0) {
+      this.timer = clock.setTimer(maxFileAgeMs, () => {
+        if (this.current === file && this.closing === undefined) this.rotate();
+      });
+    }
+    return file;
+  }
+
+  /** Closes the open file; the next write opens the next one. */
+  private rotate(): void {
+    const file = this.current;
+    if (file === undefined) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.current = undefined;
+    const { row, durable } = file.finish(this.options.clock.now());
+    this.finished.push(row);
+    this.durable.push(
+      durable
+        .then(() => this.options.onFileClosed?.(row))
+        .catch((error: unknown) => {
+          this.failures.push(error);
+        }),
+    );
+  }
+
+  private append(
+    file: OpenOutputFile,
+    records: Buffer,
+    start: number,
+    end: number,
+    packets: number,
+    fileBytes: number,
+  ): void {
+    if (packets === 0) return;
+    const first = file.packets === 0 ? firstTimestamp(records, start) : undefined;
+    file.append(this.options.encoder.encode(records, start, end, packets, fileBytes), packets);
+    if (first !== undefined) file.firstPacketTime = first;
+  }
+}
+
+function firstTimestamp(records: Buffer, offset: number): Date {
+  const view = new DataView(records.buffer, records.byteOffset + offset, RECORD_HEADER_BYTES);
+  const seconds = view.getUint32(0, HOST_LITTLE_ENDIAN);
+  const nanos = view.getUint32(4, HOST_LITTLE_ENDIAN);
+  return new Date(seconds * 1000 + Math.floor(nanos / 1e6));
+}
+
+function malformed(index: number, packets: number): OutputError {
+  return new OutputError(
+    OutputErrorCode.MalformedBatch,
+    `record ${index} of ${packets} runs past the end of the batch buffer`,
+  );
+}

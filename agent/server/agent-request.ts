@@ -1,0 +1,147 @@
+// Maps tapedeck's StartSessionRequest (tapedeck.agent.v1) to a validated SessionSpec.
+import { status } from '@grpc/grpc-js';
+import type { SessionSpec__Output } from '../../proto/generated/tapedeck/agent/v1/SessionSpec.js';
+import type { IncludeEntry, OutputFormat, Protocol, RecordingRef, SessionSpec } from '../session/session-spec.js';
+import { IMPLEMENTED_FORMATS, sessionIdFor } from '../session/session-spec.js';
+import type { BuildFilter } from './hubble-request.js';
+import { DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, INTERFACE_PATTERN, REQUEST_LIMITS, UID_PATTERN } from './limits.js';
+import { invalid, RequestError } from './request-error.js';
+import { bounded, bpf, cidr, count, durationMs, filePrefix, port, protocol } from './validate-fields.js';
+
+export const DEFAULT_FILE_PREFIX = 'tapedeck';
+
+const PROTOCOLS: Readonly<Record<string, Protocol>> = {
+  PROTOCOL_ANY: 'ANY',
+  PROTOCOL_ICMP: 'ICMP',
+  PROTOCOL_TCP: 'TCP',
+  PROTOCOL_UDP: 'UDP',
+  PROTOCOL_ICMPV6: 'ICMPV6',
+  PROTOCOL_SCTP: 'SCTP',
+};
+
+const FORMATS: Readonly<Record<string, OutputFormat>> = {
+  OUTPUT_FORMAT_PCAP: 'pcap',
+  OUTPUT_FORMAT_PCAPNG: 'pcapng',
+  OUTPUT_FORMAT_JSON: 'json',
+  OUTPUT_FORMAT_DNSTAP: 'dnstap',
+  OUTPUT_FORMAT_STREAMS: 'streams',
+};
+
+function recordingRef(spec: SessionSpec__Output): RecordingRef {
+  const ref = spec.recording;
+  if (!ref) throw invalid('spec.recording', 'is required');
+  if (!DNS_LABEL_PATTERN.test(ref.namespace)) {
+    throw invalid('spec.recording.namespace', `${JSON.stringify(ref.namespace.slice(0, 64))} is not a namespace name`);
+  }
+  if (!DNS_SUBDOMAIN_PATTERN.test(ref.name)) {
+    throw invalid('spec.recording.name', `${JSON.stringify(ref.name.slice(0, 64))} is not a Recording name`);
+  }
+  if (!UID_PATTERN.test(ref.uid)) throw invalid('spec.recording.uid', `must match ${UID_PATTERN.source}`);
+  const iteration = bounded('spec.recording.iteration', ref.iteration, REQUEST_LIMITS.maxIteration);
+  if (iteration < 1) throw invalid('spec.recording.iteration', 'must be at least 1');
+  return { namespace: ref.namespace, name: ref.name, uid: ref.uid, iteration };
+}
+
+function formats(spec: SessionSpec__Output): OutputFormat[] {
+  const names = spec.output?.formats ?? [];
+  if (names.length === 0) return ['pcap'];
+  const result: OutputFormat[] = [];
+  for (const [i, name] of names.entries()) {
+    const format = FORMATS[String(name)];
+    if (format === undefined) throw invalid(`spec.output.formats[${i}]`, `unknown format ${JSON.stringify(name)}`);
+    if (result.includes(format)) throw invalid(`spec.output.formats[${i}]`, `duplicate format ${format}`);
+    if (!IMPLEMENTED_FORMATS.includes(format)) {
+      throw new RequestError(
+        status.UNIMPLEMENTED,
+        `spec.output.formats[${i}]`,
+        `format ${format} is not implemented yet`,
+      );
+    }
+    result.push(format);
+  }
+  return result;
+}
+
+function labels(spec: SessionSpec__Output): Record<string, string> {
+  const entries = Object.entries(spec.labels ?? {});
+  if (entries.length > REQUEST_LIMITS.maxLabels) throw invalid('spec.labels', `at most ${REQUEST_LIMITS.maxLabels}`);
+  for (const [key, value] of entries) {
+    if (key.length === 0 || key.length > REQUEST_LIMITS.maxLabelKeyLength) {
+      throw invalid(
+        'spec.labels',
+        `key ${JSON.stringify(key.slice(0, 64))} must be 1-${REQUEST_LIMITS.maxLabelKeyLength} characters`,
+      );
+    }
+    if (value.length > REQUEST_LIMITS.maxLabelValueLength) {
+      throw invalid(`spec.labels[${key}]`, `longer than ${REQUEST_LIMITS.maxLabelValueLength} characters`);
+    }
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, buildFilter: BuildFilter): SessionSpec {
+  if (!spec) throw invalid('spec', 'is required');
+  const recording = recordingRef(spec);
+  const interfaces = spec.interfaces.length === 0 ? ['any'] : spec.interfaces;
+  if (interfaces.length > 1) throw invalid('spec.interfaces', 'one interface per session (use "any" for all)');
+  const iface = interfaces[0] ?? 'any';
+  if (!INTERFACE_PATTERN.test(iface)) {
+    throw invalid('spec.interfaces[0]', `${JSON.stringify(iface.slice(0, 64))} is not an interface name`);
+  }
+  const entries = spec.filter?.include ?? [];
+  if (entries.length > REQUEST_LIMITS.maxIncludeEntries) {
+    throw invalid('spec.filter.include', `at most ${REQUEST_LIMITS.maxIncludeEntries} entries are allowed`);
+  }
+  const include: IncludeEntry[] = entries.map((entry, i) => ({
+    sourceCIDR: cidr(`spec.filter.include[${i}].sourceCIDR`, entry.sourceCidr, true),
+    sourcePort: port(`spec.filter.include[${i}].sourcePort`, entry.sourcePort),
+    destinationCIDR: cidr(`spec.filter.include[${i}].destinationCIDR`, entry.destinationCidr, true),
+    destinationPort: port(`spec.filter.include[${i}].destinationPort`, entry.destinationPort),
+    protocol: protocol(`spec.filter.include[${i}].protocol`, entry.protocol, PROTOCOLS),
+  }));
+  const expression = bpf('spec.filter.bpf', spec.filter?.bpf);
+  const stop = spec.stopCondition;
+  const rotation = spec.output?.rotation;
+  return {
+    id: sessionIdFor(recording),
+    recording,
+    interface: iface,
+    include,
+    bpf: expression,
+    filter: buildFilter(include, expression),
+    snaplen: bounded('spec.maxCaptureLength', spec.maxCaptureLength, REQUEST_LIMITS.maxSnaplen),
+    limits: {
+      packets: count('spec.stopCondition.packetsCapturedCount', stop?.packetsCapturedCount),
+      bytes: count('spec.stopCondition.bytesCapturedCount', stop?.bytesCapturedCount),
+      timeElapsedMs: durationMs(
+        'spec.stopCondition.timeElapsed',
+        stop?.timeElapsed,
+        1,
+        REQUEST_LIMITS.maxTimeElapsedMs,
+      ),
+    },
+    formats: formats(spec),
+    rotation: {
+      maxFileBytes: fileBytes(rotation?.maxFileBytes),
+      maxFileAgeMs: durationMs(
+        'spec.output.rotation.maxFileAge',
+        rotation?.maxFileAge,
+        REQUEST_LIMITS.minFileAgeMs,
+        REQUEST_LIMITS.maxFileAgeMs,
+      ),
+    },
+    filePrefix: filePrefix('spec.filePrefix', spec.filePrefix, DEFAULT_FILE_PREFIX),
+    labels: labels(spec),
+  };
+}
+
+function fileBytes(value: unknown): number {
+  const n = count('spec.output.rotation.maxFileBytes', value);
+  if (n !== 0 && (n < REQUEST_LIMITS.minFileBytes || n > REQUEST_LIMITS.maxFileBytes)) {
+    throw invalid(
+      'spec.output.rotation.maxFileBytes',
+      `must be 0 (no rotation) or between ${REQUEST_LIMITS.minFileBytes} and ${REQUEST_LIMITS.maxFileBytes}`,
+    );
+  }
+  return n;
+}

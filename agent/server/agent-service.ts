@@ -1,0 +1,63 @@
+// tapedeck.agent.v1.AgentService: sessions tied to Recordings (idempotent
+// start by uid + iteration), stop, get and list with statistics and files.
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { AgentServiceHandlers } from '../../proto/generated/tapedeck/agent/v1/AgentService.js';
+import type { StartSessionRequest__Output } from '../../proto/generated/tapedeck/agent/v1/StartSessionRequest.js';
+import type { SessionManager } from '../session/session-manager.js';
+import { StopReason } from '../session/stop-condition.js';
+import { agentSessionSpec } from './agent-request.js';
+import type { BuildFilter } from './hubble-request.js';
+import { invalid } from './request-error.js';
+import { toServiceError } from './status.js';
+import { sessionProto, STOP_REASON_FROM_PROTO } from './to-proto.js';
+
+export interface AgentServiceOptions {
+  readonly manager: SessionManager;
+  readonly buildFilter: BuildFilter;
+  readonly logger: Logger;
+}
+
+/** Runs `work` and answers the unary call with its result or its error's status. */
+function unary<Req, Res>(
+  logger: Logger,
+  method: string,
+  work: (request: Req) => Promise<Res> | Res,
+): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => work(call.request))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          const serviceError = toServiceError(error);
+          logger.info({ method, code: serviceError.code, error: serviceError.details }, 'Rejected request');
+          callback(serviceError);
+        },
+      );
+  };
+}
+
+function sessionId(id: string): string {
+  if (id === '') throw invalid('id', 'is required');
+  return id;
+}
+
+export function agentHandlers({ manager, buildFilter, logger }: AgentServiceOptions): AgentServiceHandlers {
+  return {
+    StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
+      const spec = agentSessionSpec(request.spec, buildFilter);
+      const { session, created } = await manager.start(spec);
+      return { session: sessionProto(session.snapshot()), created };
+    }),
+    StopSession: unary(logger, 'StopSession', async (request) => {
+      const reason = STOP_REASON_FROM_PROTO[String(request.reason)] ?? StopReason.Stopped;
+      return sessionProto(await manager.stop(sessionId(request.id), reason));
+    }),
+    GetSession: unary(logger, 'GetSession', (request) => sessionProto(manager.get(sessionId(request.id)).snapshot())),
+    ListSessions: unary(logger, 'ListSessions', (request) => ({
+      nodeName: manager.nodeName,
+      sessions: manager.list(request.recordingUid).map(sessionProto),
+    })),
+  };
+}

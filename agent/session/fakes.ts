@@ -1,0 +1,115 @@
+// Small fakes of the session ports for unit tests: a capture handle the test
+// feeds batches into, a writer that appends records to a real file, and a
+// clock the test advances by hand.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CaptureHandle, CaptureOptions, CaptureStats } from '../capture/capture-source.js';
+import { RECORD_HEADER_BYTES, type PacketBatch } from '../capture/packet-batch.js';
+import type { Clock, ClockTimer } from '../output/clock.js';
+import type { OutputFile, RecordWriter } from '../output/record-writer.js';
+import type { WriterOptions } from './ports.js';
+
+export class FakeCapture implements CaptureHandle {
+  readonly linkType = 1;
+  readonly snaplen: number;
+  kernelDropped = 0;
+  agentDropped = 0;
+  agentDroppedBytes = 0;
+  closed = false;
+  released = 0;
+  private listener: ((batch: PacketBatch) => void) | undefined;
+  private received = 0;
+
+  constructor(readonly options: CaptureOptions) {
+    this.snaplen = options.snaplen || 262_144;
+  }
+
+  onBatch(listener: (batch: PacketBatch) => void): void {
+    this.listener = listener;
+  }
+
+  /** Delivers one batch holding one record per entry of `sizes` (captured lengths). */
+  emit(sizes: readonly number[]): void {
+    const data = Buffer.alloc(sizes.reduce((sum, size) => sum + RECORD_HEADER_BYTES + size, 0));
+    let offset = 0;
+    for (const [i, size] of sizes.entries()) {
+      data.writeUInt32LE(1_700_000_000 + i, offset);
+      data.writeUInt32LE(0, offset + 4);
+      data.writeUInt32LE(size, offset + 8);
+      data.writeUInt32LE(size, offset + 12);
+      data.fill(i % 256, offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + size);
+      offset += RECORD_HEADER_BYTES + size;
+    }
+    this.received += sizes.length;
+    this.listener?.({ data, length: data.length, packets: sizes.length, release: () => (this.released += 1) });
+  }
+
+  stats(): CaptureStats {
+    return {
+      packetsReceived: this.received,
+      kernelDropped: this.kernelDropped,
+      interfaceDropped: 0,
+      agentDropped: this.agentDropped,
+      agentDroppedBytes: this.agentDroppedBytes,
+    };
+  }
+
+  close(): Promise<CaptureStats> {
+    this.closed = true;
+    return Promise.resolve(this.stats());
+  }
+}
+
+/** Appends the records it is given, unchanged, to `<directory>/<prefix>.<format>`. */
+export class FakeWriter implements RecordWriter {
+  readonly path: string;
+  private bytes = 0;
+  private packets = 0;
+  private closedAt: Date | undefined;
+  failWith: Error | undefined;
+
+  constructor(readonly options: WriterOptions) {
+    this.path = path.join(options.directory, `${options.filePrefix}.${options.format}`);
+    writeFileSync(this.path, '');
+  }
+
+  write(records: Buffer, packets: number): void {
+    if (this.failWith) throw this.failWith;
+    appendFileSync(this.path, records);
+    this.bytes += records.length;
+    this.packets += packets;
+  }
+
+  files(): readonly OutputFile[] {
+    const file = { path: this.path, format: this.options.format, bytes: this.bytes, packets: this.packets };
+    return [this.closedAt ? { ...file, closedAt: this.closedAt } : file];
+  }
+
+  close(): Promise<readonly OutputFile[]> {
+    this.closedAt ??= new Date(0);
+    return Promise.resolve(this.files());
+  }
+}
+
+export class FakeClock implements Clock {
+  private timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
+
+  constructor(private current = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(delayMs: number, callback: () => void): ClockTimer {
+    const timer = { at: this.current + delayMs, callback, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+    const due = this.timers.filter((t) => !t.cancelled && t.at <= this.current);
+    this.timers = this.timers.filter((t) => !due.includes(t));
+    for (const timer of due) timer.callback();
+  }
+}

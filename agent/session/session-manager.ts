@@ -1,0 +1,138 @@
+// Owns the agent's capture sessions: idempotent start by session id, a named
+// limit of concurrent sessions, lookup, listing and shutdown.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { CaptureSession } from './capture-session.js';
+import type { SessionPorts } from './ports.js';
+import { SessionError, SessionErrorCode } from './session-error.js';
+import type { SessionSnapshot } from './session-snapshot.js';
+import type { SessionSpec } from './session-spec.js';
+import { StopReason } from './stop-condition.js';
+
+/** Default limit of concurrently running sessions (Antrea: maxConcurrentCaptures = 16). */
+export const DEFAULT_MAX_CONCURRENT_SESSIONS = 16;
+/** Stopped sessions kept for GetSession/ListSessions; the oldest are forgotten first. */
+export const MAX_RETAINED_STOPPED_SESSIONS = 256;
+
+export interface SessionManagerOptions {
+  readonly nodeName: string;
+  /** Absolute data directory; every file of every session lives below it. */
+  readonly dataDir: string;
+  readonly maxConcurrentSessions: number;
+  readonly ports: SessionPorts;
+  readonly logger: Logger;
+}
+
+export interface StartResult {
+  readonly session: CaptureSession;
+  /** false when the id already existed and that session was returned. */
+  readonly created: boolean;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, CaptureSession>();
+  private readonly starting = new Set<string>();
+  private shuttingDown = false;
+
+  constructor(private readonly options: SessionManagerOptions) {}
+
+  get nodeName(): string {
+    return this.options.nodeName;
+  }
+
+  activeCount(): number {
+    let count = this.starting.size;
+    for (const session of this.sessions.values()) if (session.isActive()) count += 1;
+    return count;
+  }
+
+  async start(spec: SessionSpec): Promise<StartResult> {
+    const existing = this.sessions.get(spec.id);
+    if (existing) {
+      if (!sameSpec(existing.spec, spec)) {
+        throw new SessionError(SessionErrorCode.Conflict, `session ${spec.id} already exists with a different spec`);
+      }
+      return { session: existing, created: false };
+    }
+    if (this.starting.has(spec.id)) {
+      throw new SessionError(SessionErrorCode.Conflict, `session ${spec.id} is being started`);
+    }
+    if (this.shuttingDown) throw new SessionError(SessionErrorCode.ShuttingDown, 'agent is shutting down');
+    const limit = this.options.maxConcurrentSessions;
+    if (this.activeCount() >= limit) {
+      throw new SessionError(
+        SessionErrorCode.TooManySessions,
+        `maxConcurrentSessions (${limit}) reached: ${this.activeCount()} sessions are running`,
+      );
+    }
+    this.starting.add(spec.id);
+    try {
+      const directory = this.directoryFor(spec);
+      await mkdir(directory, { recursive: true, mode: 0o750 });
+      const logger = this.options.logger.child({
+        session: spec.id,
+        ...(spec.recording && { recording: `${spec.recording.namespace}/${spec.recording.name}` }),
+      });
+      const session = CaptureSession.start(spec, {
+        nodeName: this.options.nodeName,
+        directory,
+        ports: this.options.ports,
+        logger,
+      });
+      this.sessions.set(spec.id, session);
+      void session.done().then(() => this.prune());
+      return { session, created: true };
+    } finally {
+      this.starting.delete(spec.id);
+    }
+  }
+
+  get(id: string): CaptureSession {
+    const session = this.sessions.get(id);
+    if (!session) throw new SessionError(SessionErrorCode.NotFound, `session ${JSON.stringify(id)} not found`);
+    return session;
+  }
+
+  list(recordingUid = ''): SessionSnapshot[] {
+    return [...this.sessions.values()]
+      .filter((s) => recordingUid === '' || s.spec.recording?.uid === recordingUid)
+      .map((s) => s.snapshot());
+  }
+
+  stop(id: string, reason: StopReason = StopReason.Stopped): Promise<SessionSnapshot> {
+    return this.get(id).stop(reason);
+  }
+
+  /** Refuses new sessions, stops every running one and waits until all files are final. */
+  async shutdown(): Promise<SessionSnapshot[]> {
+    this.shuttingDown = true;
+    const active = [...this.sessions.values()].filter((s) => s.isActive());
+    return Promise.all(active.map((s) => s.stop(StopReason.Shutdown)));
+  }
+
+  /** <dataDir>/recordings/<namespace>/<name>/<iteration> or <dataDir>/hubble; names were validated. */
+  private directoryFor(spec: SessionSpec): string {
+    const root = path.resolve(this.options.dataDir);
+    const parts = spec.recording
+      ? ['recordings', spec.recording.namespace, spec.recording.name, String(spec.recording.iteration)]
+      : ['hubble'];
+    const directory = path.resolve(root, ...parts);
+    const relative = path.relative(root, directory);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      throw new SessionError(SessionErrorCode.StartFailed, `session directory leaves the data directory`);
+    }
+    return directory;
+  }
+
+  private prune(): void {
+    const stopped = [...this.sessions.values()].filter((s) => !s.isActive());
+    for (const session of stopped.slice(0, Math.max(0, stopped.length - MAX_RETAINED_STOPPED_SESSIONS))) {
+      this.sessions.delete(session.id);
+    }
+  }
+}
+
+function sameSpec(a: SessionSpec, b: SessionSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

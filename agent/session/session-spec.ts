@@ -1,0 +1,70 @@
+// A session's validated, normalised specification: what the gRPC boundary
+// (agent/server/) hands to the session manager once every field was checked.
+import type { StopLimits } from './stop-condition.js';
+
+export const OutputFormat = {
+  Pcap: 'pcap',
+  Pcapng: 'pcapng',
+  Json: 'json',
+  Dnstap: 'dnstap',
+  Streams: 'streams',
+} as const;
+export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
+
+/** Formats the agent can write today; the others are rejected as unimplemented. */
+export const IMPLEMENTED_FORMATS: readonly OutputFormat[] = [OutputFormat.Pcap, OutputFormat.Pcapng];
+
+export const Protocol = {
+  Any: 'ANY',
+  Icmp: 'ICMP',
+  Tcp: 'TCP',
+  Udp: 'UDP',
+  Icmpv6: 'ICMPV6',
+  Sctp: 'SCTP',
+} as const;
+export type Protocol = (typeof Protocol)[keyof typeof Protocol];
+
+/** Hubble semantics: a packet matching any entry is kept; "" CIDR and port 0 mean any. */
+export interface IncludeEntry {
+  readonly sourceCIDR: string;
+  readonly sourcePort: number;
+  readonly destinationCIDR: string;
+  readonly destinationPort: number;
+  readonly protocol: Protocol;
+}
+
+export interface RecordingRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly iteration: number;
+}
+
+export interface Rotation {
+  /** 0 = never by size. */
+  readonly maxFileBytes: number;
+  /** 0 = never by age. */
+  readonly maxFileAgeMs: number;
+}
+
+export interface SessionSpec {
+  /** "<uid>-<iteration>" for Recordings, "hubble-<random>" for Hubble streams. */
+  readonly id: string;
+  readonly recording?: RecordingRef;
+  readonly interface: string;
+  readonly include: readonly IncludeEntry[];
+  readonly bpf: string;
+  /** The pcap-filter expression built from include + bpf, already compiled once. */
+  readonly filter: string;
+  /** 0 = whole packet. */
+  readonly snaplen: number;
+  readonly limits: StopLimits;
+  readonly formats: readonly OutputFormat[];
+  readonly rotation: Rotation;
+  readonly filePrefix: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export function sessionIdFor(recording: RecordingRef): string {
+  return `${recording.uid}-${recording.iteration}`;
+}

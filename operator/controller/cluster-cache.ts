@@ -1,0 +1,136 @@
+// Informers for everything a reconcile reads besides the Recording itself:
+// Nodes, Pods (podSelector targets and the agent DaemonSet's pods) and
+// Recordings (the event source). Every event becomes work-queue keys.
+import { CoreV1Api, makeInformer } from '@kubernetes/client-node';
+import type { Informer, KubeConfig, KubernetesObject, ObjectCache, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { RECORDING_GROUP, RECORDING_PLURAL, RECORDING_VERSION } from '../api/recording.js';
+import type { AgentDirectory } from '../dispatch/grpc-agent-client.js';
+import type { RecordingView } from './recording-view.js';
+import type { RecordingStore } from './recording-store.js';
+import { matches } from './targets.js';
+import type { NodeInfo, PodInfo } from './targets.js';
+
+/** After a watch error, an informer is restarted this long later. */
+export const INFORMER_RESTART_DELAY_MS = 1_000;
+export const DEFAULT_AGENT_PORT = 9443;
+
+export interface AgentPods {
+  namespace: string;
+  labels: Record<string, string>;
+  /** Port used when the pod declares no container port named "grpc". */
+  defaultPort: number;
+}
+
+export function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export class ClusterCache implements AgentDirectory {
+  readonly recordings: Cached<RecordingView & KubernetesObject>;
+  readonly nodes: Cached<V1Node>;
+  readonly pods: Cached<V1Pod>;
+  private stopped = false;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    store: RecordingStore,
+    private readonly agents: AgentPods,
+    private readonly enqueue: (key: string) => void,
+    private readonly log: Logger,
+  ) {
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    this.recordings = makeInformer(
+      kubeConfig,
+      `/apis/${RECORDING_GROUP}/${RECORDING_VERSION}/${RECORDING_PLURAL}`,
+      () => store.list() as never,
+    );
+    this.nodes = makeInformer(kubeConfig, '/api/v1/nodes', () => core.listNode());
+    this.pods = makeInformer(kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces());
+
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      this.recordings.on(verb, (r) => this.enqueue(keyOf(r)));
+      this.nodes.on(verb, () => this.enqueueAll());
+      this.pods.on(verb, (p) => this.onPod(p));
+    }
+    for (const [name, informer] of [
+      ['recordings', this.recordings],
+      ['nodes', this.nodes],
+      ['pods', this.pods],
+    ] as const) {
+      informer.on('error', (error: unknown) => {
+        if (this.stopped) return;
+        this.log.warn({ informer: name, err: error }, 'Watch failed, restarting');
+        setTimeout(() => {
+          if (!this.stopped) void informer.start().catch(() => undefined);
+        }, INFORMER_RESTART_DELAY_MS).unref();
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.nodes.start(), this.pods.start()]);
+    await this.recordings.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([this.recordings.stop(), this.nodes.stop(), this.pods.stop()]);
+  }
+
+  enqueueAll(): void {
+    for (const r of this.recordings.list()) this.enqueue(keyOf(r));
+  }
+
+  nodeInfos(): NodeInfo[] {
+    return this.nodes.list().map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }));
+  }
+
+  podInfos(): PodInfo[] {
+    return this.pods.list().map((p) => ({
+      namespace: p.metadata?.namespace ?? '',
+      labels: p.metadata?.labels ?? {},
+      nodeName: p.spec?.nodeName,
+      podIPs: (p.status?.podIPs ?? []).map((ip) => ip.ip).filter((ip) => ip !== ''),
+      terminating: p.metadata?.deletionTimestamp !== undefined,
+    }));
+  }
+
+  /** AgentDirectory: the agent pod on `node` with an IP, as "ip:port". */
+  addressOf(node: string): string | undefined {
+    for (const pod of this.pods.list(this.agents.namespace)) {
+      if (!this.isAgent(pod) || pod.spec?.nodeName !== node) continue;
+      if (pod.metadata?.deletionTimestamp !== undefined) continue;
+      const ip = pod.status?.podIP;
+      if (ip === undefined || ip === '') continue;
+      const port =
+        pod.spec?.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === 'grpc')?.containerPort ??
+        this.agents.defaultPort;
+      return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+    }
+    return undefined;
+  }
+
+  private isAgent(pod: V1Pod): boolean {
+    return (
+      pod.metadata?.namespace === this.agents.namespace &&
+      matches(agentSelector(this.agents), pod.metadata?.labels ?? {})
+    );
+  }
+
+  private onPod(pod: V1Pod): void {
+    if (this.isAgent(pod)) {
+      this.enqueueAll();
+      return;
+    }
+    for (const r of this.recordings.list(pod.metadata?.namespace)) {
+      if (r.spec.target.podSelector !== undefined) this.enqueue(keyOf(r));
+    }
+  }
+}
+
+export function agentSelector(agents: AgentPods): { matchLabels: Record<string, string> } {
+  return { matchLabels: agents.labels };
+}

@@ -1,0 +1,99 @@
+// Per-node rows of a Recording's status, merged from what the agents report now
+// and what status remembered (an agent that died or forgot a finished session
+// does not erase the counts already reported). Rows follow the CRD's NodeStatus
+// shape; a finished row's stop reason is kept in its message ("Stopped: PacketLimit").
+import path from 'node:path';
+import { SessionState, StopReason } from '../dispatch/agent-client.js';
+import type { SessionReport } from '../dispatch/agent-client.js';
+import type { Counters, NodeRow } from './recording-view.js';
+
+export const NodePhase = {
+  Pending: 'Pending',
+  Capturing: 'Capturing',
+  Completed: 'Completed',
+  Failed: 'Failed',
+} as const;
+export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
+
+/** The CRD keeps at most this many files per node row: the newest ones. */
+export const MAX_FILES_PER_ROW = 64;
+
+/** What the controller learned from the agent of one node in this reconcile. */
+export type AgentReport = { reachable: true; sessions: SessionReport[] } | { reachable: false; error: string };
+
+export const zeroCounters: Readonly<Required<Counters>> = {
+  packetsCaptured: 0,
+  bytesCaptured: 0,
+  packetsLost: 0,
+  bytesLost: 0,
+};
+
+export function isFinal(row: NodeRow | undefined): boolean {
+  return row?.phase === NodePhase.Completed || row?.phase === NodePhase.Failed;
+}
+
+const stoppedPrefix = /^Stopped: ([A-Za-z]+)/;
+
+/** The stop reason of a finished row, if it recorded one. */
+export function rowStopReason(row: NodeRow): string | undefined {
+  if (row.phase === NodePhase.Failed) return StopReason.Error;
+  return stoppedPrefix.exec(row.message ?? '')?.[1];
+}
+
+export function stoppedMessage(reason: string, detail?: string): string {
+  return detail === undefined || detail === '' ? `Stopped: ${reason}` : `Stopped: ${reason}: ${detail}`.slice(0, 1024);
+}
+
+const formats = new Set(['pcap', 'pcapng', 'json', 'dnstap', 'streams']);
+
+export function rowFromSession(name: string, s: SessionReport): NodeRow {
+  const phase =
+    s.state === SessionState.Running
+      ? NodePhase.Capturing
+      : s.state === SessionState.Failed
+        ? NodePhase.Failed
+        : NodePhase.Completed;
+  const row: NodeRow = {
+    name,
+    phase,
+    packetsCaptured: s.packetsCaptured,
+    bytesCaptured: s.bytesCaptured,
+    packetsLost: s.packetsLost,
+    bytesLost: s.bytesLost,
+  };
+  if (phase === NodePhase.Completed) row.message = stoppedMessage(s.stopReason ?? StopReason.Stopped, s.message);
+  else if (s.message !== undefined && s.message !== '') row.message = s.message.slice(0, 1024);
+  const files = s.files.filter((f) => formats.has(f.format)).slice(-MAX_FILES_PER_ROW);
+  if (files.length > 0) {
+    row.files = files.map((f) => ({
+      name: path.basename(f.path),
+      format: f.format as 'pcap',
+      bytes: f.bytes,
+      closed: f.closed,
+    }));
+  }
+  return row;
+}
+
+/** A row whose node could not report: counts kept from before, phase Failed. */
+export function failedRow(name: string, previous: NodeRow | undefined, message: string): NodeRow {
+  return { ...zeroCounters, ...previous, name, phase: NodePhase.Failed, message: message.slice(0, 1024) };
+}
+
+export function totals(rows: NodeRow[]): Required<Counters> {
+  const sum = { ...zeroCounters };
+  for (const r of rows) {
+    sum.packetsCaptured += r.packetsCaptured ?? 0;
+    sum.bytesCaptured += r.bytesCaptured ?? 0;
+    sum.packetsLost += r.packetsLost ?? 0;
+    sum.bytesLost += r.bytesLost ?? 0;
+  }
+  return sum;
+}
+
+/** The Recording's stopReason from its node rows: the common reason, else `fallback`. */
+export function commonStopReason(rows: NodeRow[], fallback: string): string {
+  const reasons = new Set(rows.map((r) => rowStopReason(r) ?? fallback));
+  const [only] = reasons;
+  return reasons.size === 1 && only !== undefined ? only : fallback;
+}

@@ -1,0 +1,104 @@
+// Conditions and Events derived from a desired status (and the previous one).
+import { ConditionType, condition } from './conditions.js';
+import type { StatusFacts } from './decide.js';
+import { NodePhase } from './node-rows.js';
+import type { Condition, NodeRow, RecordingStatus } from './recording-view.js';
+
+export interface RecordingEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+const finalPhases: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Expired']);
+
+export function conditionsFor(
+  previous: Condition[] | undefined,
+  f: StatusFacts,
+  rows: NodeRow[],
+  now: number,
+): Condition[] {
+  const gen = f.observedGeneration === undefined ? {} : { observedGeneration: f.observedGeneration };
+  const capturing = rows.filter((r) => r.phase === NodePhase.Capturing).length;
+  const failed = rows.filter((r) => r.phase === NodePhase.Failed);
+  const scheduled =
+    f.invalid !== undefined
+      ? { status: 'False' as const, reason: 'InvalidSpec', message: f.invalid }
+      : finalPhases.has(f.phase)
+        ? { status: 'True' as const, reason: 'Finished', message: 'Every iteration has run' }
+        : f.nextStart !== undefined && f.phase !== 'Running'
+          ? { status: 'True' as const, reason: 'Waiting', message: `Next iteration starts at ${iso(f.nextStart)}` }
+          : { status: 'True' as const, reason: 'InWindow', message: `Iteration ${f.iteration ?? 0} is in its window` };
+  const capturingCond =
+    capturing > 0
+      ? {
+          status: 'True' as const,
+          reason: 'SessionsRunning',
+          message: `${capturing} of ${rows.length} nodes capturing`,
+        }
+      : { status: 'False' as const, reason: 'NoSessions', message: 'No capture session is running' };
+  let ready: Omit<Condition, 'type' | 'lastTransitionTime'>;
+  if (f.invalid !== undefined) ready = { status: 'False', reason: 'InvalidSpec', message: f.invalid };
+  else if (failed.length > 0) {
+    const names = failed.map((r) => `${r.name}: ${r.message ?? 'failed'}`).join('; ');
+    ready = { status: 'False', reason: 'NodesFailed', message: `${failed.length} node(s) failed: ${names}` };
+  } else if (f.phase === 'Pending' && f.targets === 0) {
+    ready = { status: 'False', reason: 'NoTargetNodes', message: 'No node matches spec.target' };
+  } else ready = { status: 'True', reason: 'Reconciled', message: `Recording is ${f.phase}` };
+  return [
+    condition(previous, { type: ConditionType.Scheduled, ...scheduled, ...gen }, now),
+    condition(previous, { type: ConditionType.Capturing, ...capturingCond, ...gen }, now),
+    condition(
+      previous,
+      {
+        type: ConditionType.Exported,
+        status: 'Unknown',
+        reason: 'NotReported',
+        message: 'Export results are not reported by the agents yet',
+        ...gen,
+      },
+      now,
+    ),
+    condition(previous, { type: ConditionType.Ready, ...ready, ...gen }, now),
+  ];
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Events for the transitions between `prev` and `next`. */
+export function eventsFor(prev: RecordingStatus, next: RecordingStatus): RecordingEvent[] {
+  const events: RecordingEvent[] = [];
+  const capturing = (s: RecordingStatus): number => s.nodes?.filter((r) => r.phase === NodePhase.Capturing).length ?? 0;
+  const newIteration = prev.iteration !== next.iteration;
+  if (capturing(next) > 0 && (capturing(prev) === 0 || newIteration)) {
+    events.push({
+      type: 'Normal',
+      reason: 'Started',
+      message: `Started capture on ${capturing(next)} node(s), iteration ${next.iteration ?? 0}`,
+    });
+  }
+  if (prev.phase === 'Running' && next.phase !== 'Running') {
+    const t = next.totals;
+    events.push({
+      type: 'Normal',
+      reason: 'Stopped',
+      message: `Stopped capture (${next.stopReason ?? 'Stopped'}): ${t?.packetsCaptured ?? 0} packets, ${t?.bytesCaptured ?? 0} bytes captured, ${t?.packetsLost ?? 0} lost`,
+    });
+  }
+  if (next.phase !== prev.phase && (next.phase === 'Completed' || next.phase === 'Expired')) {
+    events.push({ type: 'Normal', reason: next.phase, message: `Recording ${next.phase.toLowerCase()}` });
+  }
+  if (next.phase === 'Failed' && prev.phase !== 'Failed') {
+    const ready = next.conditions?.find((c) => c.type === ConditionType.Ready);
+    events.push({ type: 'Warning', reason: 'Failed', message: `Recording failed: ${ready?.message ?? 'unknown'}` });
+  }
+  const before = new Map((newIteration ? [] : (prev.nodes ?? [])).map((r) => [r.name, r.phase]));
+  for (const row of next.nodes ?? []) {
+    if (row.phase === NodePhase.Failed && before.get(row.name) !== NodePhase.Failed) {
+      events.push({ type: 'Warning', reason: 'NodeFailed', message: `Node ${row.name} failed: ${row.message ?? ''}` });
+    }
+  }
+  return events;
+}

@@ -1,0 +1,67 @@
+// Which nodes a Recording captures on, and which pod IPs narrow the filter there.
+import type { Target } from './decide.js';
+import type { LabelSelector, RecordingView } from './recording-view.js';
+
+export interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface PodInfo {
+  namespace: string;
+  labels: Record<string, string>;
+  nodeName?: string | undefined;
+  podIPs: string[];
+  terminating: boolean;
+}
+
+/** metav1.LabelSelector semantics; an absent selector matches everything. */
+export function matches(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (selector === undefined) return true;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[k] !== v) return false;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const value = labels[e.key];
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case 'In':
+        if (!has || value === undefined || !values.includes(value)) return false;
+        break;
+      case 'NotIn':
+        if (has && value !== undefined && values.includes(value)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** Nodes matching nodeSelector; with a podSelector, only those hosting matching pods (with their IPs). */
+export function resolveTargets(recording: RecordingView, nodes: NodeInfo[], pods: PodInfo[]): Target[] {
+  const target = recording.spec.target;
+  const selected = nodes.filter((n) => matches(target?.nodeSelector, n.labels));
+  if (target?.podSelector === undefined) {
+    return selected.map((n) => ({ node: n.name, podIPs: [] })).sort((a, b) => a.node.localeCompare(b.node));
+  }
+  const ipsByNode = new Map<string, Set<string>>();
+  for (const pod of pods) {
+    if (pod.namespace !== recording.metadata.namespace || pod.terminating || pod.nodeName === undefined) continue;
+    if (!matches(target.podSelector, pod.labels)) continue;
+    const ips = ipsByNode.get(pod.nodeName) ?? new Set<string>();
+    for (const ip of pod.podIPs) ips.add(ip);
+    ipsByNode.set(pod.nodeName, ips);
+  }
+  return selected
+    .filter((n) => ipsByNode.has(n.name))
+    .map((n) => ({ node: n.name, podIPs: [...(ipsByNode.get(n.name) ?? [])].sort() }))
+    .sort((a, b) => a.node.localeCompare(b.node));
+}

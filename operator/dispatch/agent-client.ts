@@ -1,0 +1,70 @@
+// The port through which the controller drives node agents. The gRPC
+// implementation lives in grpc-agent-client.ts; controller tests use an
+// in-memory fake. Sessions are keyed by Recording uid + iteration, so a
+// repeated start is idempotent and a restarted operator adopts what is running.
+
+import type { SessionSpec } from './agent-proto.js';
+
+export type { SessionSpec };
+
+export const SessionState = {
+  Running: 'Running',
+  Stopped: 'Stopped',
+  Failed: 'Failed',
+} as const;
+export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+export const StopReason = {
+  Duration: 'Duration',
+  PacketLimit: 'PacketLimit',
+  ByteLimit: 'ByteLimit',
+  TimeElapsed: 'TimeElapsed',
+  StorageFull: 'StorageFull',
+  Stopped: 'Stopped',
+  Error: 'Error',
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+export interface SessionKey {
+  recordingUid: string;
+  iteration: number;
+}
+
+export interface SessionReport extends SessionKey {
+  state: SessionState;
+  stopReason?: StopReason;
+  message?: string;
+  packetsCaptured: number;
+  bytesCaptured: number;
+  packetsLost: number;
+  bytesLost: number;
+  files: { path: string; format: string; bytes: number; closed: boolean }[];
+}
+
+export interface AgentClient {
+  /** Starts (or returns the already running) session for spec's key. */
+  startSession(node: string, spec: SessionSpec): Promise<SessionReport>;
+  /** Stops the session; resolves to its final report, or undefined if the agent does not know it. */
+  stopSession(node: string, key: SessionKey, reason: StopReason): Promise<SessionReport | undefined>;
+  /** Every session the agent on `node` knows of, running or finished. */
+  listSessions(node: string): Promise<SessionReport[]>;
+}
+
+export const DispatchErrorCode = {
+  NoAgent: 'TD_ERR_DISPATCH_NO_AGENT',
+  Unavailable: 'TD_ERR_DISPATCH_UNAVAILABLE',
+  Rejected: 'TD_ERR_DISPATCH_REJECTED',
+} as const;
+export type DispatchErrorCode = (typeof DispatchErrorCode)[keyof typeof DispatchErrorCode];
+
+export class DispatchError extends Error {
+  constructor(
+    readonly code: DispatchErrorCode,
+    readonly node: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DispatchError';
+  }
+}

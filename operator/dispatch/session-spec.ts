@@ -1,0 +1,89 @@
+// Translates a Recording (plus the iteration and the pod IPs selected on one
+// node) into the agent's typed session spec. The agent never reads Recordings.
+import type { Recording } from '../api/recording.js';
+import type { Duration, OutputFormatName, ProtocolName, SessionSpec } from './agent-proto.js';
+import { parseDuration } from '../schedule/duration.js';
+
+const protocols: Record<string, ProtocolName> = {
+  ANY: 'PROTOCOL_ANY',
+  TCP: 'PROTOCOL_TCP',
+  UDP: 'PROTOCOL_UDP',
+  SCTP: 'PROTOCOL_SCTP',
+  ICMP: 'PROTOCOL_ICMP',
+};
+
+const formats: Record<string, OutputFormatName> = {
+  pcap: 'OUTPUT_FORMAT_PCAP',
+  pcapng: 'OUTPUT_FORMAT_PCAPNG',
+  json: 'OUTPUT_FORMAT_JSON',
+  dnstap: 'OUTPUT_FORMAT_DNSTAP',
+  streams: 'OUTPUT_FORMAT_STREAMS',
+};
+
+const binarySuffix: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+const decimalSuffix: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** A Kubernetes quantity of bytes ("64Mi", "1G", 1048576) as a number. */
+export function parseBytes(quantity: number | string | undefined): number {
+  if (quantity === undefined) return 0;
+  if (typeof quantity === 'number') return quantity;
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(quantity.trim());
+  if (match === null) throw new Error(`invalid byte quantity ${JSON.stringify(quantity)}`);
+  const unit = match[2] ?? '';
+  return Math.round(Number(match[1]) * (binarySuffix[unit] ?? decimalSuffix[unit] ?? 1));
+}
+
+export function toDuration(ms: number): Duration {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+/** Restricts capture to traffic from or to the given pod IPs, ANDed with the user's expression. */
+export function narrowBpf(bpf: string, podIPs: string[]): string {
+  if (podIPs.length === 0) return bpf;
+  const hosts = podIPs.map((ip) => `host ${ip}`).join(' or ');
+  return bpf.trim() === '' ? `(${hosts})` : `(${bpf}) and (${hosts})`;
+}
+
+/** The session id agents use: "<recording uid>-<iteration>". */
+export function sessionId(uid: string, iteration: number): string {
+  return `${uid}-${iteration}`;
+}
+
+export function buildSessionSpec(recording: Recording, iteration: number, podIPs: string[]): SessionSpec {
+  const spec = recording.spec;
+  const stop = spec.stopCondition ?? {};
+  return {
+    recording: {
+      namespace: recording.metadata.namespace ?? '',
+      name: recording.metadata.name ?? '',
+      uid: recording.metadata.uid ?? '',
+      iteration,
+    },
+    interfaces: spec.target.interfaces,
+    filter: {
+      include: (spec.filter?.include ?? []).map((rule) => ({
+        sourceCidr: rule.sourceCIDR ?? '',
+        sourcePort: rule.sourcePort ?? 0,
+        destinationCidr: rule.destinationCIDR ?? '',
+        destinationPort: rule.destinationPort ?? 0,
+        protocol: protocols[rule.protocol] ?? 'PROTOCOL_ANY',
+      })),
+      bpf: narrowBpf(spec.filter?.bpf ?? '', podIPs),
+    },
+    maxCaptureLength: spec.maxCaptureLength,
+    stopCondition: {
+      packetsCapturedCount: stop.packetsCapturedCount ?? 0,
+      bytesCapturedCount: stop.bytesCapturedCount ?? 0,
+      timeElapsed: toDuration(parseDuration(stop.timeElapsed ?? '0s')),
+    },
+    output: {
+      formats: spec.output.formats.map((f) => formats[f] ?? 'OUTPUT_FORMAT_UNSPECIFIED'),
+      rotation: {
+        maxFileBytes: parseBytes(spec.output.rotation.maxFileBytes),
+        maxFileAge: toDuration(parseDuration(spec.output.rotation.maxFileAge)),
+      },
+    },
+    filePrefix: 'tapedeck',
+    labels: { 'tapedeck.dev/recording': `${recording.metadata.namespace ?? ''}/${recording.metadata.name ?? ''}` },
+  };
+}

@@ -1,0 +1,35 @@
+// How tapedeck loads its .proto files at runtime. The generated TypeScript types
+// in proto/generated/ describe objects shaped by exactly these options, so the
+// generator (proto/generate.ts) derives its flags from this object too.
+import { fileURLToPath } from 'node:url';
+
+export const PROTO_ROOT = fileURLToPath(new URL('.', import.meta.url));
+
+export const PROTO_FILES = {
+  recorder: 'recorder/recorder.proto',
+  agent: 'tapedeck/agent/v1/agent.proto',
+} as const;
+
+/**
+ * camelCase field names, 64-bit integers as JavaScript numbers (counters and
+ * durations stay far below 2^53), enums as their names, defaults filled in, and
+ * a virtual field naming the member set in each oneof.
+ */
+export const LOADER_OPTIONS = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+} as const;
+
+/** The same choices as proto-loader-gen-types flags. */
+export const GENERATOR_FLAGS = [
+  '--longs=Number',
+  '--enums=String',
+  '--defaults',
+  '--oneofs',
+  '--grpcLib=@grpc/grpc-js',
+  '--importFileExtension=.js',
+] as const;

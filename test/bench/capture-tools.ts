@@ -1,0 +1,161 @@
+// Process helpers shared by the capture benchmark and the capture integration
+// tests: the engine child (capture-engine.ts), tcpdump as the reference, and
+// independent counting with capinfos. Arguments are always arrays, never shell text.
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ENGINE = fileURLToPath(new URL('./capture-engine.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** Prefix for running a command inside a network namespace ([] = current namespace). */
+export const inNetns = (netns: string | undefined): string[] =>
+  netns === undefined ? [] : ['ip', 'netns', 'exec', netns];
+
+function spawnIn(netns: string | undefined, argv: string[]): ChildProcess {
+  const [cmd, ...args] = [...inNetns(netns), ...argv];
+  return spawn(cmd ?? 'false', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Resolves with the first stream line matching `pattern`; rejects if the process exits first. */
+export function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 20_000) {
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in: ${text}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      text += d.toString();
+      const line = text.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        child[stream]?.off('data', onData);
+        resolve(line);
+      }
+    };
+    child[stream]?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}: ${text}`));
+    });
+  });
+}
+
+function collect(child: ChildProcess, stream: 'stdout' | 'stderr'): () => string {
+  let text = '';
+  child[stream]?.on('data', (d: Buffer) => (text += d.toString()));
+  return () => text;
+}
+
+export interface EngineResult {
+  stats: {
+    packetsReceived: number;
+    kernelDropped: number;
+    interfaceDropped: number;
+    agentDropped: number;
+    agentDroppedBytes: number;
+  };
+  raw: { received: number; delivered: number };
+  packetsWritten: number;
+  batches: number;
+  files: string[];
+  cpu: { user: number; system: number };
+  peakRssKiB: number;
+}
+
+export interface EngineOptions {
+  netns?: string;
+  interface: string;
+  filter: string;
+  out: string;
+  writer?: 'agent' | 'raw';
+  snaplen?: number;
+  bufferBytes?: number;
+  batchCount?: number;
+  batchBytes?: number;
+  holdMs?: number;
+  /** Agent writer only: hash while writing (default true, as the agent does). */
+  sha256?: boolean;
+}
+
+export async function startEngine(o: EngineOptions): Promise<{ stop: () => Promise<EngineResult> }> {
+  const args = [TSX, ENGINE, '--interface', o.interface, '--filter', o.filter, '--out', o.out];
+  if (o.writer !== undefined) args.push('--writer', o.writer);
+  if (o.snaplen !== undefined) args.push('--snaplen', String(o.snaplen));
+  if (o.bufferBytes !== undefined) args.push('--buffer-bytes', String(o.bufferBytes));
+  if (o.batchCount !== undefined) args.push('--batch-count', String(o.batchCount));
+  if (o.batchBytes !== undefined) args.push('--batch-bytes', String(o.batchBytes));
+  if (o.holdMs !== undefined) args.push('--hold-ms', String(o.holdMs));
+  if (o.sha256 === false) args.push('--no-sha256');
+  const child = spawnIn(o.netns, [process.execPath, ...args]);
+  const stderr = collect(child, 'stderr');
+  const stdout = collect(child, 'stdout');
+  await waitForLine(child, 'stdout', /"event":"ready"/).catch((err: Error) => {
+    throw new Error(`capture engine did not start: ${err.message} ${stderr()}`);
+  });
+  return {
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin?.write('stop\n');
+      await exited;
+      const line = stdout()
+        .split('\n')
+        .find((l) => l.includes('"event":"done"'));
+      if (line === undefined) throw new Error(`capture engine failed: ${stderr()}`);
+      return JSON.parse(line) as EngineResult;
+    },
+  };
+}
+
+export interface TcpdumpResult {
+  captured: number;
+  receivedByFilter: number;
+  droppedByKernel: number;
+  cpuSeconds: number;
+}
+
+/** CPU seconds (user + system) of a running process, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+}
+
+export async function startTcpdump(o: {
+  netns?: string;
+  interface: string;
+  filter: string;
+  out: string;
+  bufferBytes: number;
+}): Promise<{ stop: () => Promise<TcpdumpResult> }> {
+  const argv = ['tcpdump', '-i', o.interface, '-n', '-w', o.out, '--time-stamp-precision=nano'];
+  argv.push('-B', String(Math.ceil(o.bufferBytes / 1024)), '-s', '0', o.filter);
+  const child = spawnIn(o.netns, argv);
+  const stderr = collect(child, 'stderr');
+  await waitForLine(child, 'stderr', /listening on/);
+  return {
+    stop: async () => {
+      const pid = child.pid ?? 0;
+      const cpuSeconds = cpuSecondsOf(pid);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await exited;
+      const count = (re: RegExp): number => Number(re.exec(stderr())?.[1] ?? NaN);
+      return {
+        captured: count(/(\d+) packets? captured/),
+        receivedByFilter: count(/(\d+) packets? received by filter/),
+        droppedByKernel: count(/(\d+) packets? dropped by kernel/),
+        cpuSeconds,
+      };
+    },
+  };
+}
+
+/** Packet count of a pcap/pcapng file according to Wireshark's capinfos. */
+export async function capinfosCount(file: string): Promise<number> {
+  const { stdout } = await run('capinfos', ['-M', '-c', '-T', '-r', file], { maxBuffer: 1 << 20 });
+  const value = stdout.trim().split('\t').pop();
+  return Number(value);
+}
