@@ -34,6 +34,12 @@ export interface CaptureHandle {
   stats(): CaptureStats;
   /** Stops capturing, delivers the batches still queued, then resolves with final stats. */
   close(): Promise<CaptureStats>;
+  /**
+   * Optional (added by the capture engine): called once if capturing ends on
+   * its own because of an error (e.g. the interface went away), after the
+   * last batch; close() then resolves with the final stats.
+   */
+  onError?(listener: (error: Error) => void): void;
 }
 
 export type OpenCapture = (options: CaptureOptions) => CaptureHandle;

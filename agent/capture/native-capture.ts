@@ -111,6 +111,8 @@ export class NativeCaptureHandle implements CaptureHandle {
   private readonly handle: RawHandle;
   private readonly buffers: readonly Buffer[];
   private listener: ((batch: PacketBatch) => void) | undefined;
+  private errorListener: ((error: Error) => void) | undefined;
+  private closeRequested = false;
   private readonly pending: PacketBatch[] = [];
   private finalStats: RawStats | undefined;
   private readonly closed: Promise<CaptureStats>;
@@ -145,6 +147,12 @@ export class NativeCaptureHandle implements CaptureHandle {
     for (const batch of this.pending.splice(0)) this.dispatch(batch);
   }
 
+  onError(listener: (error: Error) => void): void {
+    this.errorListener = listener;
+    const error = this.finalStats !== undefined && !this.closeRequested ? this.error() : undefined;
+    if (error !== undefined) listener(error);
+  }
+
   stats(): CaptureStats {
     return toStats(this.finalStats ?? this.addon.stats(this.handle));
   }
@@ -161,6 +169,7 @@ export class NativeCaptureHandle implements CaptureHandle {
   }
 
   close(): Promise<CaptureStats> {
+    this.closeRequested = true;
     if (this.finalStats === undefined) this.addon.close(this.handle);
     return this.closed;
   }
@@ -187,6 +196,8 @@ export class NativeCaptureHandle implements CaptureHandle {
   private ended(stats: RawStats): void {
     this.finalStats = stats;
     this.resolveClosed(toStats(stats));
+    const error = this.error();
+    if (error !== undefined && !this.closeRequested) this.errorListener?.(error);
   }
 }
 

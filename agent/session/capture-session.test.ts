@@ -140,6 +140,13 @@ describe('CaptureSession', () => {
     expect(captures).toHaveLength(1);
   });
 
+  it('should return the same session to concurrent starts of one id', async () => {
+    const [a, b] = await Promise.all([manager.start(spec()), manager.start(spec())]);
+    expect(a.session).toBe(b.session);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect(captures).toHaveLength(1);
+  });
+
   it('should reject the same id with a different spec', async () => {
     await manager.start(spec());
     await expect(manager.start(spec({ filter: 'tcp' }))).rejects.toMatchObject({ code: 'TD_ERR_SESSION_CONFLICT' });

@@ -32,7 +32,8 @@ export interface StartResult {
 
 export class SessionManager {
   private readonly sessions = new Map<string, CaptureSession>();
-  private readonly starting = new Set<string>();
+  /** Starts in flight by id: a concurrent retry waits for the first one. */
+  private readonly starting = new Map<string, { spec: SessionSpec; result: Promise<StartResult> }>();
   private shuttingDown = false;
 
   constructor(private readonly options: SessionManagerOptions) {}
@@ -55,8 +56,12 @@ export class SessionManager {
       }
       return { session: existing, created: false };
     }
-    if (this.starting.has(spec.id)) {
-      throw new SessionError(SessionErrorCode.Conflict, `session ${spec.id} is being started`);
+    const pending = this.starting.get(spec.id);
+    if (pending) {
+      if (!sameSpec(pending.spec, spec)) {
+        throw new SessionError(SessionErrorCode.Conflict, `session ${spec.id} is being started with a different spec`);
+      }
+      return { session: (await pending.result).session, created: false };
     }
     if (this.shuttingDown) throw new SessionError(SessionErrorCode.ShuttingDown, 'agent is shutting down');
     const limit = this.options.maxConcurrentSessions;
@@ -66,26 +71,31 @@ export class SessionManager {
         `maxConcurrentSessions (${limit}) reached: ${this.activeCount()} sessions are running`,
       );
     }
-    this.starting.add(spec.id);
+    const result = this.open(spec);
+    this.starting.set(spec.id, { spec, result });
     try {
-      const directory = this.directoryFor(spec);
-      await mkdir(directory, { recursive: true, mode: 0o750 });
-      const logger = this.options.logger.child({
-        session: spec.id,
-        ...(spec.recording && { recording: `${spec.recording.namespace}/${spec.recording.name}` }),
-      });
-      const session = CaptureSession.start(spec, {
-        nodeName: this.options.nodeName,
-        directory,
-        ports: this.options.ports,
-        logger,
-      });
-      this.sessions.set(spec.id, session);
-      void session.done().then(() => this.prune());
-      return { session, created: true };
+      return await result;
     } finally {
       this.starting.delete(spec.id);
     }
+  }
+
+  private async open(spec: SessionSpec): Promise<StartResult> {
+    const directory = this.directoryFor(spec);
+    await mkdir(directory, { recursive: true, mode: 0o750 });
+    const logger = this.options.logger.child({
+      session: spec.id,
+      ...(spec.recording && { recording: `${spec.recording.namespace}/${spec.recording.name}` }),
+    });
+    const session = CaptureSession.start(spec, {
+      nodeName: this.options.nodeName,
+      directory,
+      ports: this.options.ports,
+      logger,
+    });
+    this.sessions.set(spec.id, session);
+    void session.done().then(() => this.prune());
+    return { session, created: true };
   }
 
   get(id: string): CaptureSession {

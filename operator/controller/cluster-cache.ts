@@ -40,12 +40,15 @@ export class ClusterCache implements AgentDirectory {
     private readonly agents: AgentPods,
     private readonly enqueue: (key: string) => void,
     private readonly log: Logger,
+    /** Watch Recordings of this namespace only; undefined = all namespaces. */
+    watchNamespace?: string,
   ) {
     const core = kubeConfig.makeApiClient(CoreV1Api);
+    const scope = watchNamespace === undefined ? '' : `/namespaces/${encodeURIComponent(watchNamespace)}`;
     this.recordings = makeInformer(
       kubeConfig,
-      `/apis/${RECORDING_GROUP}/${RECORDING_VERSION}/${RECORDING_PLURAL}`,
-      () => store.list() as never,
+      `/apis/${RECORDING_GROUP}/${RECORDING_VERSION}${scope}/${RECORDING_PLURAL}`,
+      () => store.list(watchNamespace) as never,
     );
     this.nodes = makeInformer(kubeConfig, '/api/v1/nodes', () => core.listNode());
     this.pods = makeInformer(kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces());

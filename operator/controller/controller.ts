@@ -21,6 +21,8 @@ export interface ControllerOptions {
   now?: () => number;
   concurrency?: number;
   identity?: string;
+  /** Reconcile Recordings of this namespace only; undefined = all. */
+  watchNamespace?: string;
 }
 
 export const defaultAgentPods: AgentPods = {
@@ -47,6 +49,7 @@ export class Controller {
       { ...defaultAgentPods, ...o.agentPods },
       (key) => this.queue?.add(key),
       o.log,
+      o.watchNamespace,
     );
     this.agents = o.agents(this.cache);
     this.reconciler = new Reconciler({

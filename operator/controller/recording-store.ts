@@ -48,11 +48,12 @@ export class RecordingStore {
     }
   }
 
-  async list(): Promise<{ items: RecordingView[]; metadata?: { resourceVersion?: string } }> {
-    return (await this.custom.listClusterCustomObject(coords)) as {
-      items: RecordingView[];
-      metadata?: { resourceVersion?: string };
-    };
+  async list(namespace?: string): Promise<{ items: RecordingView[]; metadata?: { resourceVersion?: string } }> {
+    const list =
+      namespace === undefined
+        ? await this.custom.listClusterCustomObject(coords)
+        : await this.custom.listNamespacedCustomObject({ ...coords, namespace });
+    return list as { items: RecordingView[]; metadata?: { resourceVersion?: string } };
   }
 
   async patchStatus(recording: RecordingView, status: RecordingStatus): Promise<RecordingView> {

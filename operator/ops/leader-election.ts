@@ -48,6 +48,13 @@ export class LeaderElector {
     void this.tick();
   }
 
+  /** Stops campaigning without releasing the Lease (as if the process died); for tests. */
+  abandon(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.leading = false;
+  }
+
   /** Stops campaigning; a leader releases the Lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -106,7 +113,7 @@ export class LeaderElector {
     return {
       holderIdentity: this.o.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-      acquireTime: acquire ? now : previous?.spec?.acquireTime,
+      acquireTime: acquire ? now : new V1MicroTime(millis(previous?.spec?.acquireTime)),
       renewTime: now,
       leaseTransitions: acquire && previous !== undefined ? transitions + 1 : transitions,
     };
@@ -128,7 +135,7 @@ export class LeaderElector {
     }
     const holder = lease.spec?.holderIdentity;
     const mine = holder === this.o.identity;
-    const renewed = lease.spec?.renewTime?.getTime() ?? 0;
+    const renewed = millis(lease.spec?.renewTime);
     const duration = (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
     const expired = holder === undefined || holder === '' || renewed + duration < Date.now();
     if (!mine && !expired) return false;
@@ -136,4 +143,10 @@ export class LeaderElector {
     await this.api.replaceNamespacedLease({ name, namespace, body: lease });
     return true;
   }
+}
+
+/** client-node hands MicroTime fields back as strings despite their Date type. */
+function millis(time: Date | string | undefined): number {
+  if (time === undefined) return 0;
+  return new Date(time).getTime();
 }

@@ -112,10 +112,15 @@ async function stop(): Promise<void> {
   // CPU from "ready" on: the harness's TypeScript loader is not the engine.
   const cpu = process.cpuUsage(cpuAtReady);
   const raw = handle.rawStats();
-  const done = { event: 'done', stats, raw, packetsWritten, batches, files, cpu, peakRssKiB: peakRssKiB() };
+  const error = handle.error()?.message;
+  const done = { event: 'done', stats, raw, error, packetsWritten, batches, files, cpu, peakRssKiB: peakRssKiB() };
   process.stdout.write(`${JSON.stringify(done)}\n`);
   process.exit(0);
 }
+handle.onError((error) => {
+  process.stdout.write(`${JSON.stringify({ event: 'error', message: error.message })}\n`);
+  void stop();
+});
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 process.stdin.on('data', (d) => {

@@ -58,6 +58,8 @@ export interface EngineResult {
     agentDroppedBytes: number;
   };
   raw: { received: number; delivered: number };
+  /** The libpcap error that ended the capture on its own, if any. */
+  error?: string;
   packetsWritten: number;
   batches: number;
   files: string[];
@@ -80,7 +82,13 @@ export interface EngineOptions {
   sha256?: boolean;
 }
 
-export async function startEngine(o: EngineOptions): Promise<{ stop: () => Promise<EngineResult> }> {
+export interface Running<T> {
+  stop(): Promise<T>;
+  /** Ends the process without results (cleanup after a failure). */
+  kill(): void;
+}
+
+export async function startEngine(o: EngineOptions): Promise<Running<EngineResult>> {
   const args = [TSX, ENGINE, '--interface', o.interface, '--filter', o.filter, '--out', o.out];
   if (o.writer !== undefined) args.push('--writer', o.writer);
   if (o.snaplen !== undefined) args.push('--snaplen', String(o.snaplen));
@@ -93,12 +101,15 @@ export async function startEngine(o: EngineOptions): Promise<{ stop: () => Promi
   const stderr = collect(child, 'stderr');
   const stdout = collect(child, 'stdout');
   await waitForLine(child, 'stdout', /"event":"ready"/).catch((err: Error) => {
+    child.kill('SIGKILL');
     throw new Error(`capture engine did not start: ${err.message} ${stderr()}`);
   });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.stdin?.on('error', () => undefined); // the engine may already have exited on its own
   return {
+    kill: () => void child.kill('SIGKILL'),
     stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.stdin?.write('stop\n');
+      if (child.exitCode === null) child.stdin?.write('stop\n');
       await exited;
       const line = stdout()
         .split('\n')
@@ -129,13 +140,17 @@ export async function startTcpdump(o: {
   filter: string;
   out: string;
   bufferBytes: number;
-}): Promise<{ stop: () => Promise<TcpdumpResult> }> {
+}): Promise<Running<TcpdumpResult>> {
   const argv = ['tcpdump', '-i', o.interface, '-n', '-w', o.out, '--time-stamp-precision=nano'];
   argv.push('-B', String(Math.ceil(o.bufferBytes / 1024)), '-s', '0', o.filter);
   const child = spawnIn(o.netns, argv);
   const stderr = collect(child, 'stderr');
-  await waitForLine(child, 'stderr', /listening on/);
+  await waitForLine(child, 'stderr', /listening on/).catch((err: Error) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   return {
+    kill: () => void child.kill('SIGKILL'),
     stop: async () => {
       const pid = child.pid ?? 0;
       const cpuSeconds = cpuSecondsOf(pid);

@@ -35,10 +35,13 @@ interface IperfResult {
   end: { sum: { packets: number; lost_packets?: number; seconds: number } };
 }
 
+const cleanups: (() => void)[] = [];
+
 async function main(): Promise<void> {
   const server = spawn('iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port), '-1', '--forceflush'], {
     stdio: 'pipe',
   });
+  cleanups.push(() => server.kill());
   await waitForLine(server, 'stdout', /Server listening/);
   const engine = await startEngine({
     interface: 'lo',
@@ -48,7 +51,9 @@ async function main(): Promise<void> {
     bufferBytes,
     sha256,
   });
+  cleanups.push(engine.kill);
   const tcpdump = await startTcpdump({ interface: 'lo', filter, out: join(dir, 'tcpdump.pcap'), bufferBytes });
+  cleanups.push(tcpdump.kill);
   await sleep(500);
   const client = await promisify(execFile)(
     'iperf3',
@@ -59,7 +64,6 @@ async function main(): Promise<void> {
   await sleep(1500); // tcpdump does not drain its ring on SIGINT: let its last block (1 s timeout) retire
   const reference = await tcpdump.stop();
   const agent = await engine.stop();
-  server.kill();
   const agentFile = agent.files[0] ?? join(dir, 'agent.pcap');
   const [agentInFile, tcpdumpInFile] = await Promise.all([
     capinfosCount(agentFile),
@@ -100,8 +104,12 @@ async function main(): Promise<void> {
   console.log(
     `ratios: packets agent/tcpdump ${(packetRatio * 100).toFixed(3)} %, cpu per packet agent/tcpdump ${(agentPerM / tcpdumpPerM).toFixed(2)}x`,
   );
+}
+
+try {
+  await main();
+} finally {
+  for (const cleanup of cleanups) cleanup();
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
   else console.log(`files kept in ${dir}`);
 }
-
-await main();

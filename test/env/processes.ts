@@ -25,7 +25,7 @@ export interface ManagedProcess {
   readonly exited: Promise<number | string>;
   /** True once the process has ended. */
   hasExited(): boolean;
-  /** SIGTERM to the process group, SIGKILL after graceMs; resolves when it has ended. */
+  /** SIGTERM to the process group, SIGKILL after graceMs; resolves when the group is gone (bounded by graceMs). */
   stop(graceMs?: number): Promise<void>;
   /** The last lines of the log file. */
   tail(lines?: number): Promise<string>;
@@ -37,6 +37,21 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (bounded) until every member of the group has been reaped. */
+async function groupGone(pgid: number, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (groupExists(pgid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 export async function tailFile(path: string, lines = 20): Promise<string> {
@@ -93,6 +108,7 @@ export async function startProcess(options: ProcessOptions): Promise<ManagedProc
         clearTimeout(timer);
       }
       killGroup(pid, 'SIGKILL'); // leftovers in the group
+      await groupGone(pid, graceMs);
       unregister();
     },
     tail: (lines) => tailFile(logPath, lines),

@@ -8,7 +8,7 @@ export const versions = {
   kubernetes: '1.35.4',
   etcd: '3.6.14',
   helm: '3.21.4',
-  minio: 'v0.0.0-20251015172955-9e49d5e7a648',
+  minio: 'v0.0.0-20260212201848-7aac2a2c5b7c', // newest commit on the Go module proxy (see build-tools.sh)
   'fake-gcs-server': '1.55.1',
   grpcurl: '1.9.3',
 } as const;

@@ -46,6 +46,10 @@ export async function createVethPair(tag: string): Promise<VethPair> {
   return { node, peer, nodeIp: '192.0.2.1', peerIp: '192.0.2.2', link: 'eth0', destroy };
 }
 
+export async function deleteLink(netns: string, link: string): Promise<void> {
+  await ip('-n', netns, 'link', 'del', link);
+}
+
 // Sends `count` UDP datagrams numbered 0..count-1 (u32 big-endian at the start of a 64-byte payload).
 const SENDER = `
 import { createSocket } from 'node:dgram';

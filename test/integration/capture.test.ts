@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capinfosCount, startEngine, startTcpdump } from '../bench/capture-tools.js';
-import { createVethPair, readNumbered, sendNumbered } from './capture-netns.js';
+import { createVethPair, deleteLink, readNumbered, sendNumbered } from './capture-netns.js';
 import type { VethPair } from './capture-netns.js';
 
 const PACKETS = 10_000;
@@ -95,5 +95,17 @@ describe('capture engine in a network namespace', () => {
     expect(raw.received).toBe(result.packetsWritten + lost);
     expect(raw.delivered).toBe(result.packetsWritten);
     expect(await capinfosCount(out)).toBe(result.packetsWritten);
+  });
+
+  // Last: it removes the namespace's interface.
+  it('should end with an error naming the cause when the interface goes away', async () => {
+    const engine = await startEngine({ netns: net.node, interface: net.link, filter, out: join(dir, 'gone.pcap') });
+    await sendNumbered(net.peer, net.nodeIp, port, 100);
+    await new Promise((r) => setTimeout(r, 500)); // past the block timeout: all 100 are delivered
+    await deleteLink(net.node, net.link);
+    const result = await engine.stop();
+    console.log(`capture ended with: ${result.error}`);
+    expect(result.error).toMatch(/pcap_dispatch: .+/);
+    expect(result.packetsWritten).toBe(100);
   });
 });

@@ -1,0 +1,125 @@
+// Command-line flags of tapedeck-operator.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DEFAULT_AGENT_PORT } from '../controller/cluster-cache.js';
+import { defaultAgentPods } from '../controller/controller.js';
+
+export const USAGE = `Usage: tapedeck-operator [flags]
+  --kubeconfig FILE          kubeconfig to use (default: $KUBECONFIG, else in-cluster)
+  --namespace NS             namespace of the leader Lease (default: $POD_NAMESPACE or tapedeck-system)
+  --leader-elect BOOL        campaign for the Lease before reconciling (default: true)
+  --lease-name NAME          leader Lease name (default: tapedeck-operator)
+  --identity ID              this replica's identity in the Lease (default: hostname + pid)
+  --lease-duration MS        (default 15000)   --renew-deadline MS (default 10000)   --retry-period MS (default 2000)
+  --http-bind HOST:PORT      /metrics, /healthz, /readyz (default: 0.0.0.0:8080)
+  --agent-namespace NS       namespace of the agent DaemonSet's pods (default: tapedeck-system)
+  --agent-selector K=V,...   labels of the agent pods (default: app.kubernetes.io/name=tapedeck,app.kubernetes.io/component=agent)
+  --agent-port PORT          agent gRPC port when the pod names none "grpc" (default: ${DEFAULT_AGENT_PORT})
+  --tls-ca FILE --tls-cert FILE --tls-key FILE   mTLS to the agents (client certificate)
+  --tls-server-name NAME     name on the agents' certificates (default: tapedeck-agent)
+  --insecure                 talk to agents without TLS (local development only)
+  --log-level LEVEL          pino level (default: info)`;
+
+export class FlagError extends Error {
+  readonly code = 'TD_ERR_OPERATOR_FLAGS';
+}
+
+export interface OperatorConfig {
+  kubeconfig: string | undefined;
+  namespace: string;
+  leaderElect: boolean;
+  leaseName: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  httpHost: string;
+  httpPort: number;
+  agentNamespace: string;
+  agentLabels: Record<string, string>;
+  agentPort: number;
+  tls: { ca: string; cert: string; key: string; serverName: string } | undefined;
+  logLevel: string;
+}
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new FlagError(`--${name} must be a non-negative integer, got ${value}`);
+  return n;
+}
+
+export function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',').filter((p) => p !== '')) {
+    const [key, value, ...rest] = pair.split('=');
+    if (key === undefined || key === '' || value === undefined || rest.length > 0) {
+      throw new FlagError(`--agent-selector: ${JSON.stringify(pair)} is not key=value`);
+    }
+    labels[key] = value;
+  }
+  return labels;
+}
+
+export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'leader-elect': { type: 'string' },
+      'lease-name': { type: 'string' },
+      identity: { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
+      'http-bind': { type: 'string' },
+      'agent-namespace': { type: 'string' },
+      'agent-selector': { type: 'string' },
+      'agent-port': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-server-name': { type: 'string' },
+      insecure: { type: 'boolean' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const bind = values['http-bind'] ?? '0.0.0.0:8080';
+  const colon = bind.lastIndexOf(':');
+  if (colon < 0) throw new FlagError(`--http-bind must be HOST:PORT, got ${bind}`);
+  const tlsGiven = [values['tls-ca'], values['tls-cert'], values['tls-key']].filter((v) => v !== undefined).length;
+  if (values.insecure === true && tlsGiven > 0) throw new FlagError('--insecure cannot be combined with --tls-*');
+  if (values.insecure !== true && tlsGiven !== 3) {
+    throw new FlagError('--tls-ca, --tls-cert and --tls-key are required (or --insecure for local development)');
+  }
+  const leaderElect = values['leader-elect'] ?? 'true';
+  if (leaderElect !== 'true' && leaderElect !== 'false') throw new FlagError('--leader-elect must be true or false');
+  return {
+    kubeconfig: values.kubeconfig ?? (env.KUBECONFIG === '' ? undefined : env.KUBECONFIG),
+    namespace: values.namespace ?? env.POD_NAMESPACE ?? 'tapedeck-system',
+    leaderElect: leaderElect === 'true',
+    leaseName: values['lease-name'] ?? 'tapedeck-operator',
+    identity: values.identity ?? `${hostname()}-${process.pid}`,
+    leaseDurationMs: int('lease-duration', values['lease-duration'], 15_000),
+    renewDeadlineMs: int('renew-deadline', values['renew-deadline'], 10_000),
+    retryPeriodMs: int('retry-period', values['retry-period'], 2_000),
+    httpHost: bind.slice(0, colon),
+    httpPort: int('http-bind', bind.slice(colon + 1), 8080),
+    agentNamespace: values['agent-namespace'] ?? defaultAgentPods.namespace,
+    agentLabels:
+      values['agent-selector'] === undefined ? defaultAgentPods.labels : parseLabels(values['agent-selector']),
+    agentPort: int('agent-port', values['agent-port'], DEFAULT_AGENT_PORT),
+    tls:
+      values.insecure === true
+        ? undefined
+        : {
+            ca: values['tls-ca'] ?? '',
+            cert: values['tls-cert'] ?? '',
+            key: values['tls-key'] ?? '',
+            serverName: values['tls-server-name'] ?? 'tapedeck-agent',
+          },
+    logLevel: values['log-level'] ?? 'info',
+  };
+}

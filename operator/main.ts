@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// tapedeck-operator: reconciles Recordings into capture sessions on the node
+// agents. Campaigns for a Lease, serves /metrics, /healthz and /readyz, and on
+// SIGTERM/SIGINT finishes in-flight reconciles and releases the Lease.
+import { readFile } from 'node:fs/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { FlagError, USAGE, parseFlags } from './config/flags.js';
+import type { OperatorConfig } from './config/flags.js';
+import { Controller } from './controller/controller.js';
+import { GrpcAgentClient } from './dispatch/grpc-agent-client.js';
+import type { AgentTls } from './dispatch/grpc-agent-client.js';
+import { startHttpServer } from './ops/http-server.js';
+import { LeaderElector } from './ops/leader-election.js';
+import { OperatorMetrics } from './ops/metrics.js';
+
+function loadKubeConfig(config: OperatorConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromCluster();
+  return kc;
+}
+
+async function readTls(config: OperatorConfig): Promise<AgentTls | undefined> {
+  if (config.tls === undefined) return undefined;
+  const [ca, cert, key] = await Promise.all([
+    readFile(config.tls.ca),
+    readFile(config.tls.cert),
+    readFile(config.tls.key),
+  ]);
+  return { ca, cert, key, serverName: config.tls.serverName };
+}
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function run(config: OperatorConfig, log: Logger): Promise<number> {
+  const kubeConfig = loadKubeConfig(config);
+  const tls = await readTls(config);
+  if (tls === undefined) log.warn('Talking to agents without TLS (--insecure): for local development only');
+  const metrics = new OperatorMetrics(true);
+  let agentClient: GrpcAgentClient | undefined;
+  const controller = new Controller({
+    kubeConfig,
+    agents: (directory) => (agentClient = new GrpcAgentClient(directory, tls)),
+    agentPods: { namespace: config.agentNamespace, labels: config.agentLabels, defaultPort: config.agentPort },
+    metrics,
+    log,
+    identity: config.identity,
+  });
+  let lostLeadership = false;
+  let elector: LeaderElector | undefined;
+  const lost = new Promise<void>((resolve) => {
+    if (!config.leaderElect) return;
+    elector = new LeaderElector(kubeConfig, {
+      namespace: config.namespace,
+      name: config.leaseName,
+      identity: config.identity,
+      leaseDurationMs: config.leaseDurationMs,
+      renewDeadlineMs: config.renewDeadlineMs,
+      retryPeriodMs: config.retryPeriodMs,
+      log,
+      onStartedLeading: () => {
+        metrics.leader.set(1);
+        controller.startWorkers();
+      },
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        lostLeadership = true;
+        resolve();
+      },
+    });
+  });
+  const server = await startHttpServer(config.httpHost, config.httpPort, metrics.registry, {
+    healthy: () => !lostLeadership,
+    ready: () => controller.isSynced,
+  });
+  log.info({ bind: `${config.httpHost}:${config.httpPort}`, identity: config.identity }, 'Serving probes and metrics');
+  await controller.startCaches();
+  log.info('Caches synced');
+  if (elector === undefined) {
+    metrics.leader.set(1);
+    controller.startWorkers();
+  } else elector.start();
+
+  const why = await Promise.race([nextSignal(), lost.then(() => 'lost-leadership' as const)]);
+  log.info({ reason: why }, 'Shutting down');
+  await controller.stopWorkers();
+  await elector?.stop();
+  await controller.stop();
+  agentClient?.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  log.info('Stopped');
+  return why === 'lost-leadership' ? 1 : 0;
+}
+
+async function main(): Promise<void> {
+  let config: OperatorConfig;
+  try {
+    config = parseFlags(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const log = pino({
+    name: 'tapedeck-operator',
+    level: config.logLevel,
+    redact: { paths: ['*.authorization', '*.headers.authorization', '*.token', '*.key'], censor: '[redacted]' },
+  });
+  try {
+    process.exitCode = await run(config, log);
+  } catch (error) {
+    log.fatal({ err: error }, error instanceof FlagError ? 'Invalid flags' : 'Operator failed');
+    process.exitCode = 1;
+  }
+}
+
+await main();

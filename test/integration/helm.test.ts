@@ -1,0 +1,259 @@
+// `helm install` of the chart into the real test API server (there is no kubelet, so no pod runs: the
+// objects are what is asserted), certificates checked with openssl, RBAC checked with
+// SubjectAccessReviews, certificates kept across `helm upgrade`, and `helm uninstall` removing it all.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import type { V1ResourceAttributes } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { RECORDING_GROUP, RECORDING_PLURAL } from '../../operator/api/recording.js';
+import { runCommand } from '../env/command.js';
+import { kubeConfig, testEnv } from '../env/kube.js';
+import {
+  chartDir as chart,
+  exists,
+  helmRunner,
+  recordingCrdName as crdName,
+  removeRecordingCrd,
+  waitUntil,
+  type Helm,
+} from './helm-fixtures.js';
+
+const id = randomBytes(3).toString('hex');
+const release = `td-${id}`;
+const namespace = `tapedeck-${id}`;
+const prefix = `${release}-tapedeck`;
+const operatorSa = `system:serviceaccount:${namespace}:${prefix}-operator`;
+const secretNames = { ca: `${prefix}-ca`, agent: `${prefix}-agent-tls`, operator: `${prefix}-operator-tls` };
+
+let helm: Helm;
+let certDir: string;
+let core: CoreV1Api;
+let apps: AppsV1Api;
+let rbac: RbacAuthorizationV1Api;
+let apiext: ApiextensionsV1Api;
+let installOutput = '';
+
+const secretData = async (name: string): Promise<Record<string, string>> =>
+  (await core.readNamespacedSecret({ name, namespace })).data ?? {};
+
+/** Writes a Secret's base64 values as PEM files <secret>.<key> and returns the paths by key. */
+async function writePem(name: string): Promise<Record<string, string>> {
+  const paths: Record<string, string> = {};
+  for (const [key, value] of Object.entries(await secretData(name))) {
+    const path = join(certDir, `${name}.${key}`);
+    await writeFile(path, Buffer.from(value, 'base64'));
+    paths[key] = path;
+  }
+  return paths;
+}
+
+const openssl = async (...args: string[]): Promise<string> => (await runCommand('openssl', args)).stdout.trim();
+
+const allowed = async (attributes: V1ResourceAttributes): Promise<boolean> => {
+  const review = await kubeConfig()
+    .makeApiClient(AuthorizationV1Api)
+    .createSubjectAccessReview({ body: { spec: { user: operatorSa, resourceAttributes: attributes } } });
+  return review.status?.allowed === true;
+};
+
+beforeAll(async () => {
+  helm = await helmRunner(`helm-${id}`);
+  certDir = join(testEnv().tempDir, `helm-${id}`, 'certs');
+  await mkdir(certDir, { recursive: true });
+  const kc = kubeConfig();
+  core = kc.makeApiClient(CoreV1Api);
+  apps = kc.makeApiClient(AppsV1Api);
+  rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  apiext = kc.makeApiClient(ApiextensionsV1Api);
+  await removeRecordingCrd(kc);
+});
+
+afterAll(async () => {
+  await helm('uninstall', release, '--namespace', namespace).catch(() => undefined);
+  await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+});
+
+describe('helm chart (installed)', () => {
+  it('should install into the API server with the CRD, the agent DaemonSet, the operator Deployment and RBAC', async () => {
+    const { stdout } = await helm(
+      'install',
+      release,
+      chart,
+      '--namespace',
+      namespace,
+      '--create-namespace',
+      '--set',
+      'agent.storage.limit=5Gi',
+    );
+    installOutput = stdout;
+    expect(stdout).toContain('STATUS: deployed');
+
+    const crd = await apiext.readCustomResourceDefinition({ name: crdName });
+    expect(crd.spec.names.shortNames).toContain('rec');
+    await waitUntil('the CRD is Established', async () =>
+      ((await apiext.readCustomResourceDefinition({ name: crdName })).status?.conditions ?? []).some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      ),
+    );
+
+    const daemonSet = await apps.readNamespacedDaemonSet({ name: `${prefix}-agent`, namespace });
+    const pod = daemonSet.spec?.template.spec;
+    expect(pod?.hostNetwork).toBe(true);
+    expect(pod?.volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '5Gi' } });
+    expect(pod?.containers[0]?.securityContext?.capabilities?.add).toEqual(['NET_RAW', 'NET_ADMIN']);
+
+    const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
+    expect(deployment.spec?.replicas).toBe(2);
+    expect(deployment.spec?.template.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/readyz');
+
+    expect((await rbac.readClusterRole({ name: `${prefix}-operator` })).rules?.length).toBeGreaterThan(0);
+    const binding = await rbac.readClusterRoleBinding({ name: `${prefix}-operator` });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: `${prefix}-operator`, namespace }]);
+    expect(await exists(() => rbac.readNamespacedRoleBinding({ name: `${prefix}-operator`, namespace }))).toBe(true);
+  });
+
+  it.each([
+    { verb: 'watch', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: true },
+    { verb: 'patch', resource: 'recordings', subresource: 'status', group: RECORDING_GROUP, ns: 'shop', allowed: true },
+    { verb: 'update', resource: 'recordings', subresource: 'finalizers', group: RECORDING_GROUP, allowed: true },
+    { verb: 'create', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: false },
+    { verb: 'delete', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: false },
+    { verb: 'list', resource: 'nodes', group: '', allowed: true },
+    { verb: 'watch', resource: 'pods', group: '', ns: 'shop', allowed: true },
+    { verb: 'delete', resource: 'pods', group: '', ns: 'shop', allowed: false },
+    { verb: 'patch', resource: 'nodes', group: '', allowed: false },
+    { verb: 'create', resource: 'events', group: '', ns: 'shop', allowed: true },
+    { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', ns: 'own', allowed: true },
+    { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', ns: 'kube-system', allowed: false },
+    { verb: 'get', resource: 'secrets', group: '', ns: 'shop', allowed: false },
+    { verb: 'get', resource: 'secrets', group: '', ns: 'own', allowed: true },
+    { verb: 'list', resource: 'secrets', group: '', ns: 'own', allowed: false },
+  ])(
+    'should let the operator $verb $resource $subresource in $ns: $allowed',
+    async ({ verb, resource, subresource, group, ns, allowed: expected }) => {
+      const attributes: V1ResourceAttributes = { verb, resource, group, subresource };
+      if (ns !== undefined) attributes.namespace = ns === 'own' ? namespace : ns;
+      expect(await allowed(attributes)).toBe(expected);
+    },
+  );
+
+  it('should print NOTES with a sample Recording that the API server accepts', async () => {
+    expect(installOutput).toContain('kubectl get rec');
+    const sample = /<<'YAML' \| kubectl apply -f -\n([\s\S]*?)\n\s*YAML\n/.exec(installOutput)?.[1];
+    if (sample === undefined) throw new Error(`No sample Recording in NOTES:\n${installOutput}`);
+    const body = parse(sample.replace(/^ {2}/gm, '')) as { spec: unknown };
+    const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+    const version = (await apiext.readCustomResourceDefinition({ name: crdName })).spec.versions[0]?.name ?? '';
+    const created = (await custom.createNamespacedCustomObject({
+      group: RECORDING_GROUP,
+      version,
+      plural: RECORDING_PLURAL,
+      namespace,
+      body,
+      dryRun: 'All',
+    })) as { spec: unknown };
+    expect(created.spec).toMatchObject(body.spec as object);
+  });
+
+  it('should give the agent a ServiceAccount without a token', async () => {
+    const sa = await core.readNamespacedServiceAccount({ name: `${prefix}-agent`, namespace });
+    expect(sa.automountServiceAccountToken).toBe(false);
+  });
+
+  it('should issue agent and operator certificates that openssl verifies against the CA', async () => {
+    const ca = await writePem(secretNames.ca);
+    const agent = await writePem(secretNames.agent);
+    const operator = await writePem(secretNames.operator);
+    for (const [leaf, purpose] of [
+      [agent, 'sslserver'],
+      [operator, 'sslclient'],
+    ] as const) {
+      expect(await openssl('verify', '-CAfile', ca['tls.crt'] ?? '', '-purpose', purpose, leaf['tls.crt'] ?? '')).toBe(
+        `${leaf['tls.crt']}: OK`,
+      );
+      expect(await openssl('x509', '-in', leaf['ca.crt'] ?? '', '-noout', '-fingerprint', '-sha256')).toBe(
+        await openssl('x509', '-in', ca['tls.crt'] ?? '', '-noout', '-fingerprint', '-sha256'),
+      );
+      // The key belongs to the certificate.
+      expect(await openssl('pkey', '-in', leaf['tls.key'] ?? '', '-pubout')).toBe(
+        await openssl('x509', '-in', leaf['tls.crt'] ?? '', '-noout', '-pubkey'),
+      );
+    }
+    expect(await openssl('x509', '-in', agent['tls.crt'] ?? '', '-noout', '-ext', 'subjectAltName')).toContain(
+      'DNS:tapedeck-agent',
+    );
+  });
+
+  it('should keep the certificates across helm upgrade', async () => {
+    const before = await Promise.all(Object.values(secretNames).map(secretData));
+    const { stdout } = await helm(
+      'upgrade',
+      release,
+      chart,
+      '--namespace',
+      namespace,
+      '--reuse-values',
+      '--set',
+      'agent.logLevel=debug',
+    );
+    expect(stdout).toContain('STATUS: deployed');
+    const daemonSet = await apps.readNamespacedDaemonSet({ name: `${prefix}-agent`, namespace });
+    expect(daemonSet.spec?.template.spec?.containers[0]?.args).toContain('--log-level=debug');
+    expect(await Promise.all(Object.values(secretNames).map(secretData))).toEqual(before);
+  });
+
+  it('should issue a new agent certificate from the same CA when mtls.agentServerName changes', async () => {
+    const [ca, agent, operator] = await Promise.all(Object.values(secretNames).map(secretData));
+    await helm(
+      'upgrade',
+      release,
+      chart,
+      '--namespace',
+      namespace,
+      '--reuse-values',
+      '--set',
+      'mtls.agentServerName=agents.tapedeck.example',
+    );
+    const [caAfter, agentAfter, operatorAfter] = await Promise.all(Object.values(secretNames).map(secretData));
+    expect(caAfter).toEqual(ca);
+    expect(operatorAfter).toEqual(operator);
+    expect(agentAfter?.['tls.crt']).not.toBe(agent?.['tls.crt']);
+    const pem = await writePem(secretNames.agent);
+    expect(await openssl('x509', '-in', pem['tls.crt'] ?? '', '-noout', '-ext', 'subjectAltName')).toContain(
+      'DNS:agents.tapedeck.example',
+    );
+    const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
+    expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--tls-server-name=agents.tapedeck.example');
+  });
+
+  it('should remove every object with helm uninstall and keep the CRD', async () => {
+    await helm('uninstall', release, '--namespace', namespace, '--wait');
+    const reads: [string, () => Promise<unknown>][] = [
+      ['DaemonSet', () => apps.readNamespacedDaemonSet({ name: `${prefix}-agent`, namespace })],
+      ['Deployment', () => apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace })],
+      ['ClusterRole', () => rbac.readClusterRole({ name: `${prefix}-operator` })],
+      ['ClusterRoleBinding', () => rbac.readClusterRoleBinding({ name: `${prefix}-operator` })],
+      ['Role', () => rbac.readNamespacedRole({ name: `${prefix}-operator`, namespace })],
+      ['ServiceAccount', () => core.readNamespacedServiceAccount({ name: `${prefix}-agent`, namespace })],
+      ...Object.values(secretNames).map((name): [string, () => Promise<unknown>] => [
+        `Secret ${name}`,
+        () => core.readNamespacedSecret({ name, namespace }),
+      ]),
+    ];
+    for (const [what, read] of reads) {
+      await waitUntil(`${what} is deleted`, async () => !(await exists(read)));
+    }
+    // Helm never deletes CRDs (it would delete every Recording with them).
+    expect(await exists(() => apiext.readCustomResourceDefinition({ name: crdName }))).toBe(true);
+  });
+});

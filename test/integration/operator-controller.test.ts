@@ -1,0 +1,209 @@
+// The controller against the real API server (test environment), with the
+// agents behind the AgentClient port replaced by an in-memory fake.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Recording } from '../../operator/api/recording.js';
+import { testEnv } from '../env/kube.js';
+import { FakeAgents } from './operator-fake-agents.js';
+import { OperatorHarness, coords, sleep, waitFor } from './operator-harness.js';
+
+const h = new OperatorHarness();
+
+beforeAll(async () => {
+  await h.setup([{ pool: 'web' }, { pool: 'web' }, { pool: 'db' }]);
+});
+afterEach(async () => {
+  await h.stopAll();
+});
+afterAll(async () => {
+  await h.teardown();
+});
+
+function freshAgents(): FakeAgents {
+  return new FakeAgents(new Set(h.nodes));
+}
+
+async function runningOn(agents: FakeAgents, uid: string, count: number): Promise<string[]> {
+  return waitFor(`${count} running sessions`, async () => {
+    const nodes = agents
+      .running()
+      .filter((r) => r.session.recordingUid === uid)
+      .map((r) => r.node)
+      .sort();
+    return nodes.length === count ? nodes : undefined;
+  });
+}
+
+describe('operator controller', () => {
+  it('should capture on the 2 of 3 nodes its nodeSelector picks and complete with PacketLimit', async () => {
+    const agents = freshAgents();
+    const controller = await h.startController(agents);
+    const created = await h.create('packet-limit', {
+      target: { nodeSelector: h.selector({ pool: 'web' }) },
+      stopCondition: { packetsCapturedCount: 500 },
+      schedule: { duration: '60s' },
+    });
+    const uid = created.metadata.uid ?? '';
+
+    expect(await runningOn(agents, uid, 2)).toEqual([h.nodes[0], h.nodes[1]]);
+    const running = await h.waitPhase('packet-limit', 'Running');
+    expect(running.metadata.finalizers).toContain('tapedeck.dev/stop-sessions');
+
+    const stoppedAt = Date.now();
+    expect(agents.hitPacketLimit(uid, 500)).toBe(2);
+    const done = await h.waitPhase('packet-limit', 'Completed');
+    const convergedMs = Date.now() - stoppedAt;
+
+    expect(convergedMs).toBeLessThan(2_000);
+    expect(done.status).toMatchObject({
+      phase: 'Completed',
+      stopReason: 'PacketLimit',
+      iteration: 1,
+      nodesReady: '2/2',
+      totals: { packetsCaptured: 1000, bytesCaptured: 64_000, packetsLost: 0, bytesLost: 0 },
+    });
+    expect(done.status?.nodes?.map((n) => [n.name, n.phase, n.packetsCaptured])).toEqual([
+      [h.nodes[0], 'Completed', 500],
+      [h.nodes[1], 'Completed', 500],
+    ]);
+    expect(done.status?.nodes?.[0]?.files?.[0]).toMatchObject({ format: 'pcap' });
+    const ready = done.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'True' });
+
+    const reasons = (await h.events('packet-limit')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['Started', 'Stopped', 'Completed']));
+
+    const { stdout } = await promisify(execFile)(testEnv().bin.kubectl, ['get', 'rec', '-n', h.namespace], {
+      env: { ...process.env, KUBECONFIG: testEnv().kubeconfigPath },
+    });
+    expect(stdout).toMatch(/packet-limit\s+Completed\s+2\/2\s+1000\s+64000\s+0/);
+
+    const rv = (await h.get('packet-limit')).metadata.resourceVersion;
+    await sleep(2_500);
+    expect((await h.get('packet-limit')).metadata.resourceVersion).toBe(rv);
+    await h.stopController(controller);
+  });
+
+  it('should go Scheduled, Running, Completed at the times its schedule says', async () => {
+    const agents = freshAgents();
+    await h.startController(agents);
+    const start = Math.ceil(Date.now() / 1000) * 1000 + 5_000;
+    await h.create('scheduled', {
+      target: { nodeSelector: h.selector({ pool: 'db' }) },
+      schedule: { startTime: new Date(start).toISOString().replace('.000Z', 'Z'), duration: '3s' },
+    });
+    const seen: { phase: string; at: number }[] = [];
+    await waitFor(
+      'the schedule to complete',
+      async () => {
+        const phase = (await h.get('scheduled')).status?.phase ?? '';
+        if (seen.at(-1)?.phase !== phase) seen.push({ phase, at: Date.now() });
+        return phase === 'Completed' ? true : undefined;
+      },
+      15_000,
+    );
+    const phases = seen.map((s) => s.phase).filter((p) => p !== '');
+    expect(phases).toEqual(['Scheduled', 'Running', 'Completed']);
+    const at = (phase: string): number => seen.find((s) => s.phase === phase)?.at ?? 0;
+    expect(Math.abs(at('Running') - start)).toBeLessThan(1_000);
+    expect(Math.abs(at('Completed') - (start + 3_000))).toBeLessThan(1_000);
+    const done = await h.get('scheduled');
+    expect(done.status).toMatchObject({
+      stopReason: 'Duration',
+      lastStartTime: new Date(start).toISOString().replace('.000Z', 'Z'),
+    });
+    expect(agents.running()).toEqual([]);
+  });
+
+  it('should stop every session within 2 s when a running Recording is deleted', async () => {
+    const agents = freshAgents();
+    await h.startController(agents);
+    const created = await h.create('deleted', { target: { nodeSelector: h.selector() }, schedule: { duration: '5m' } });
+    const uid = created.metadata.uid ?? '';
+    await runningOn(agents, uid, 3);
+    await h.waitPhase('deleted', 'Running');
+
+    const deletedAt = Date.now();
+    await h.custom.deleteNamespacedCustomObject({ ...coords, namespace: h.namespace, name: 'deleted' });
+    await runningOn(agents, uid, 0);
+    expect(Date.now() - deletedAt).toBeLessThan(2_000);
+    await waitFor(
+      'the Recording to go away',
+      async () => {
+        try {
+          await h.get('deleted');
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+    );
+  });
+
+  it('should adopt running sessions after a restart instead of starting duplicates', async () => {
+    const agents = freshAgents();
+    const first = await h.startController(agents);
+    const created = await h.create('adopted', {
+      target: { nodeSelector: h.selector({ pool: 'web' }) },
+      stopCondition: { packetsCapturedCount: 500 },
+      schedule: { duration: '2m' },
+    });
+    const uid = created.metadata.uid ?? '';
+    await runningOn(agents, uid, 2);
+    await h.waitPhase('adopted', 'Running');
+    await h.stopController(first);
+
+    await h.startController(agents);
+    await sleep(1_500);
+    expect(agents.created).toBe(2);
+    expect([...agents.startCalls.values()]).toEqual([1, 1]);
+
+    agents.hitPacketLimit(uid, 500);
+    const done = await h.waitPhase('adopted', 'Completed');
+    expect(done.status?.totals?.packetsCaptured).toBe(1000);
+  });
+
+  it('should show an agent that died as a failed node row and still finish', async () => {
+    const agents = freshAgents();
+    await h.startController(agents);
+    const created = await h.create('agent-died', {
+      target: { nodeSelector: h.selector({ pool: 'web' }) },
+      schedule: { duration: '4s' },
+    });
+    await runningOn(agents, created.metadata.uid ?? '', 2);
+    agents.down.add(h.nodes[1] ?? '');
+
+    const done = await waitFor('a final phase', async () => {
+      const r: Recording = await h.get('agent-died');
+      return r.status?.phase === 'Completed' || r.status?.phase === 'Failed' ? r : undefined;
+    });
+    expect(done.status?.phase).toBe('Completed');
+    expect(done.status?.nodes?.map((n) => [n.name, n.phase])).toEqual([
+      [h.nodes[0], 'Completed'],
+      [h.nodes[1], 'Failed'],
+    ]);
+    expect(done.status?.nodes?.[1]?.message).toContain('agent unreachable');
+    const events = await h.events('agent-died');
+    expect(events.filter((e) => e.type === 'Warning').map((e) => e.reason)).toContain('NodeFailed');
+  });
+
+  it('should start a session on a node that joins a running Recording', async () => {
+    const agents = freshAgents();
+    await h.startController(agents);
+    const created = await h.create('joiner', {
+      target: { nodeSelector: h.selector({ team: 'blue' }) },
+      schedule: { duration: '5m' },
+    });
+    await h.waitPhase('joiner', 'Pending');
+    const node = h.nodes[2] ?? '';
+    await h.core.patchNode(
+      { name: node, body: { metadata: { labels: { team: 'blue' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    expect(await runningOn(agents, created.metadata.uid ?? '', 1)).toEqual([node]);
+    await h.waitPhase('joiner', 'Running');
+  });
+});

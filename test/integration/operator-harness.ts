@@ -1,0 +1,128 @@
+// Shared setup for the operator's integration tests: the real API server from the
+// test environment, the CRD that ships, a namespace and Node objects of this run,
+// and controllers wired to an agent fake.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import {
+  RECORDING_API_VERSION,
+  RECORDING_GROUP,
+  RECORDING_PLURAL,
+  RECORDING_VERSION,
+} from '../../operator/api/recording.js';
+import type { Recording } from '../../operator/api/recording.js';
+import { Controller } from '../../operator/controller/controller.js';
+import type { AgentClient } from '../../operator/dispatch/agent-client.js';
+import { OperatorMetrics } from '../../operator/ops/metrics.js';
+import { kubeConfig } from '../env/kube.js';
+import { installRecordingCrd } from './crd-fixtures.js';
+
+export const coords = { group: RECORDING_GROUP, version: RECORDING_VERSION, plural: RECORDING_PLURAL };
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
+    await sleep(50);
+  }
+}
+
+export class OperatorHarness {
+  readonly kc: KubeConfig = kubeConfig();
+  readonly core = this.kc.makeApiClient(CoreV1Api);
+  readonly custom = this.kc.makeApiClient(CustomObjectsApi);
+  readonly run = randomBytes(3).toString('hex');
+  readonly namespace = `op-${this.run}`;
+  readonly nodes: string[] = [];
+  private readonly controllers: Controller[] = [];
+
+  async setup(nodeLabels: Record<string, string>[]): Promise<void> {
+    await installRecordingCrd(this.kc);
+    await this.core.createNamespace({ body: { metadata: { name: this.namespace } } });
+    for (const [i, labels] of nodeLabels.entries()) {
+      const name = `op-${this.run}-n${i}`;
+      await this.core.createNode({ body: { metadata: { name, labels: { ...labels, 'op-run': this.run } } } });
+      this.nodes.push(name);
+    }
+  }
+
+  /** Stops every controller started so far (call after each test: one operator at a time). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.controllers.splice(0).map((c) => c.stop()));
+  }
+
+  async teardown(): Promise<void> {
+    await this.stopAll();
+    for (const name of this.nodes) await this.core.deleteNode({ name }).catch(() => undefined);
+    await this.core.deleteNamespace({ name: this.namespace }).catch(() => undefined);
+  }
+
+  async startController(
+    agents: AgentClient,
+    options: { workers?: boolean; identity?: string } = {},
+  ): Promise<Controller> {
+    const controller = new Controller({
+      kubeConfig: this.kc,
+      agents: () => agents,
+      agentPods: { namespace: this.namespace },
+      metrics: new OperatorMetrics(),
+      log: pino({ level: process.env.TAPEDECK_TEST_LOG ?? 'silent' }),
+      watchNamespace: this.namespace,
+      identity: options.identity ?? `test-${this.run}`,
+    });
+    this.controllers.push(controller);
+    await controller.startCaches();
+    if (options.workers !== false) controller.startWorkers();
+    return controller;
+  }
+
+  async stopController(controller: Controller): Promise<void> {
+    await controller.stop();
+    this.controllers.splice(this.controllers.indexOf(controller), 1);
+  }
+
+  /** Selects this run's nodes (plus `labels`), so Recordings never touch other tests' nodes. */
+  selector(labels: Record<string, string> = {}): { matchLabels: Record<string, string> } {
+    return { matchLabels: { ...labels, 'op-run': this.run } };
+  }
+
+  async create(name: string, spec: Record<string, unknown>): Promise<Recording> {
+    return (await this.custom.createNamespacedCustomObject({
+      ...coords,
+      namespace: this.namespace,
+      body: { apiVersion: RECORDING_API_VERSION, kind: 'Recording', metadata: { name }, spec },
+    })) as Recording;
+  }
+
+  async get(name: string): Promise<Recording> {
+    return (await this.custom.getNamespacedCustomObject({ ...coords, namespace: this.namespace, name })) as Recording;
+  }
+
+  async waitPhase(name: string, phase: string, timeoutMs = 20_000): Promise<Recording> {
+    return waitFor(
+      `${name} to be ${phase}`,
+      async () => {
+        const r = await this.get(name);
+        return r.status?.phase === phase ? r : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  async events(name: string): Promise<CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({
+      namespace: this.namespace,
+      fieldSelector: `involvedObject.name=${name}`,
+    });
+    return list.items;
+  }
+}
