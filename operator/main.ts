@@ -57,6 +57,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     metrics,
     log,
     identity: config.identity,
+    watchNamespace: config.watchNamespace,
   });
   let lostLeadership = false;
   let elector: LeaderElector | undefined;

@@ -18,6 +18,7 @@ export const USAGE = `Usage: tapedeck-operator [flags]
   --tls-ca FILE --tls-cert FILE --tls-key FILE   mTLS to the agents (client certificate)
   --tls-server-name NAME     name on the agents' certificates (default: tapedeck-agent)
   --insecure                 talk to agents without TLS (local development only)
+  --watch-namespace NS       reconcile Recordings of this namespace only (default: all namespaces)
   --log-level LEVEL          pino level (default: info)`;
 
 export class FlagError extends Error {
@@ -39,6 +40,7 @@ export interface OperatorConfig {
   agentLabels: Record<string, string>;
   agentPort: number;
   tls: { ca: string; cert: string; key: string; serverName: string } | undefined;
+  watchNamespace: string | undefined;
   logLevel: string;
 }
 
@@ -83,6 +85,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'tls-key': { type: 'string' },
       'tls-server-name': { type: 'string' },
       insecure: { type: 'boolean' },
+      'watch-namespace': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -120,6 +123,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
             key: values['tls-key'] ?? '',
             serverName: values['tls-server-name'] ?? 'tapedeck-agent',
           },
+    watchNamespace: values['watch-namespace'],
     logLevel: values['log-level'] ?? 'info',
   };
 }

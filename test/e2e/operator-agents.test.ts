@@ -2,7 +2,10 @@
 // real tapedeck-agent processes in network-namespace nodes, over gRPC with mTLS.
 // A Recording picks 2 of the 3 nodes by nodeSelector with a packet limit of 500
 // while real UDP traffic flows between the nodes.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +19,7 @@ import { OperatorMetrics } from '../../operator/ops/metrics.js';
 import { createTestNodes, testEnv } from '../env/kube.js';
 import type { SimulatedNodes } from '../env/nodes.js';
 import { AGENT_TLS_NAME, clientPem, makePki } from '../integration/agent-pki.js';
+import type { Pki } from '../integration/agent-pki.js';
 import { startAgentProcess } from '../integration/agent-process.js';
 import type { AgentProcess } from '../integration/agent-process.js';
 import { netnsUdpSender, tsharkCount } from '../integration/agent-traffic.js';
@@ -30,13 +34,14 @@ let dir = '';
 let sim: SimulatedNodes | undefined;
 const agents: AgentProcess[] = [];
 let controller: Controller | undefined;
+let pki: Pki | undefined;
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('network namespace tests need root (CAP_NET_ADMIN, CAP_NET_RAW)');
   dir = await mkdtemp(path.join(tmpdir(), 'tapedeck-op-e2e-'));
   await h.setup([]);
   sim = await createTestNodes(3, { labels: (i) => ({ pool: i < 2 ? 'web' : 'db', 'op-run': h.run }) });
-  const pki = await makePki(dir);
+  pki = await makePki(dir);
   for (const node of sim.nodes) {
     const agent = await startAgentProcess({
       netns: node.netns,
@@ -84,6 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
+  await Promise.all(operators.map((o) => o.kill('SIGKILL')));
   await Promise.all(agents.map((a) => a.stop()));
   await sim?.destroy();
   await h.teardown();
@@ -141,4 +147,94 @@ describe('operator with real agents', () => {
     });
     expect(stdout).toMatch(/two-of-three\s+Completed\s+2\/2\s+1000\s/);
   });
+
+  it('should adopt sessions after kill -9 of the operator: no duplicate, nothing lost', async () => {
+    await controller?.stop();
+    controller = undefined;
+    const nodes = sim?.nodes ?? [];
+    const [a, b] = [nodes[0], nodes[1]];
+    if (a === undefined || b === undefined || pki === undefined) throw new Error('expected 2 nodes');
+    const first = startOperator(pki, 'first');
+    await first.leading;
+    const created = await h.create('restarted', {
+      target: { nodeSelector: h.selector({ pool: 'web' }), interfaces: ['eth0'] },
+      filter: { include: [{ destinationPort: PORT + 2, protocol: 'UDP' }] },
+      stopCondition: { packetsCapturedCount: LIMIT },
+      schedule: { duration: '2m' },
+    });
+    await waitFor('both nodes capturing', async () => {
+      const r = await h.get('restarted');
+      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 2 ? true : undefined;
+    });
+    // Some traffic before the crash, the rest after: the totals must add up to the limits.
+    expect(await netnsUdpSender(a.netns, 100, [`${b.ip}:${PORT + 2}`])).toBe(0);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+
+    const second = startOperator(pki, 'second');
+    await second.leading;
+    const direct = new GrpcAgentClient(
+      {
+        addressOf: (node) =>
+          `${nodes.find((n) => n.name === node)?.ip ?? ''}:${agents[nodes.findIndex((n) => n.name === node)]?.port ?? 0}`,
+      },
+      { ...(await clientPem(pki)), serverName: AGENT_TLS_NAME },
+    );
+    await waitFor('a status refresh by the new leader', async () => {
+      const r = await h.get('restarted');
+      return (r.status?.totals?.packetsCaptured ?? 0) >= 200 ? true : undefined;
+    });
+    for (const node of [a, b]) {
+      const sessions = (await direct.listSessions(node.name)).filter((s) => s.recordingUid === created.metadata.uid);
+      expect(sessions.map((s) => [s.iteration, s.state])).toEqual([[1, 'Running']]);
+    }
+    direct.close();
+    const senders = await Promise.all([
+      netnsUdpSender(a.netns, SENT, [`${b.ip}:${PORT + 2}`]),
+      netnsUdpSender(b.netns, SENT, [`${a.ip}:${PORT + 2}`]),
+    ]);
+    expect(senders).toEqual([0, 0]);
+    const done = await h.waitPhase('restarted', 'Completed', 30_000);
+    expect(done.status).toMatchObject({
+      stopReason: 'PacketLimit',
+      totals: { packetsCaptured: 2 * LIMIT, packetsLost: 0 },
+    });
+    second.child.kill('SIGTERM');
+    expect(await new Promise((resolve) => second.child.once('exit', resolve))).toBe(0);
+  });
 });
+
+const operators: ChildProcess[] = [];
+
+/** Runs the tapedeck-operator binary (through tsx) against the test API server. */
+function startOperator(certs: Pki, identity: string): { child: ChildProcess; leading: Promise<void> } {
+  const main = fileURLToPath(new URL('../../operator/main.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      ...['--import', 'tsx', main, '--kubeconfig', testEnv().kubeconfigPath, '--identity', identity],
+      ...['--namespace', h.namespace, '--watch-namespace', h.namespace, '--agent-namespace', h.namespace],
+      ...[
+        '--lease-duration',
+        '3000',
+        '--renew-deadline',
+        '2000',
+        '--retry-period',
+        '500',
+        '--http-bind',
+        '127.0.0.1:0',
+      ],
+      ...['--tls-ca', certs.caCert, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  operators.push(child);
+  const leading = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (process.env.TAPEDECK_TEST_LOG !== undefined) process.stderr.write(`[${identity}] ${line}\n`);
+      if (line.includes('"Became leader"')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`operator ${identity} exited with ${code}`)));
+  });
+  return { child, leading };
+}

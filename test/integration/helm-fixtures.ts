@@ -3,14 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ApiException,
-  ApiextensionsV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { RECORDING_GROUP, RECORDING_PLURAL } from '../../operator/api/recording.js';
 import { runCommand, type CommandResult } from '../env/command.js';
@@ -98,42 +91,4 @@ export async function waitUntil(what: string, check: () => Promise<boolean>): Pr
     if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
     await sleep(POLL_MS);
   }
-}
-
-/**
- * Removes the Recording CRD other test files installed, so that a test sees helm install it from the
- * chart's crds/. Recordings still carrying a finalizer (their operator is gone) would block the
- * deletion, so their finalizers are cleared.
- */
-export async function removeRecordingCrd(kc: KubeConfig): Promise<void> {
-  const apiext = kc.makeApiClient(ApiextensionsV1Api);
-  const name = recordingCrdName;
-  const installed = await apiext.readCustomResourceDefinition({ name }).catch((error: unknown) => {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  });
-  if (installed === undefined) return;
-  const version = installed.spec.versions[0]?.name ?? '';
-  const coordinates = { group: RECORDING_GROUP, version, plural: RECORDING_PLURAL };
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  await apiext.deleteCustomResourceDefinition({ name }).catch((error: unknown) => {
-    if (!isNotFound(error)) throw error;
-  });
-  await waitUntil(`CRD ${name} is deleted`, async () => {
-    if (!(await exists(() => apiext.readCustomResourceDefinition({ name })))) return true;
-    const list = (await custom.listClusterCustomObject(coordinates).catch(() => ({ items: [] }))) as {
-      items: { metadata: { name: string; namespace: string; finalizers?: string[] } }[];
-    };
-    for (const { metadata } of list.items.filter((r) => (r.metadata.finalizers ?? []).length > 0)) {
-      const body = { metadata: { finalizers: null } };
-      await custom
-        .patchNamespacedCustomObject(
-          { ...coordinates, namespace: metadata.namespace, name: metadata.name, body },
-          mergePatch,
-        )
-        .catch(() => undefined);
-    }
-    return false;
-  });
 }

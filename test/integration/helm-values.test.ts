@@ -41,6 +41,7 @@ describe('helm chart values', () => {
     { set: 'agent.maxSessions=0', path: '/agent/maxSessions', value: 'minimum' },
     { set: 'operator.logLevel=loud', path: '/operator/logLevel', value: 'loud' },
     { set: 'operator.replicas=two', path: '/operator/replicas', value: 'string' },
+    { set: 'operator.leaderElection.enabled=false', path: '/operator/replicas', value: 'maximum' },
     { set: 'export.destination=ftp', path: '/export/destination', value: 'ftp' },
     { set: 'export.destination=s3', path: '/export/s3/bucket', value: 'minLength' },
     { set: 'export.s3.prefix=/abs/', path: '/export/s3/prefix', value: '/abs/' },

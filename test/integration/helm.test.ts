@@ -17,13 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { RECORDING_GROUP, RECORDING_PLURAL } from '../../operator/api/recording.js';
 import { runCommand } from '../env/command.js';
+import { readCrd } from './crd-fixtures.js';
 import { kubeConfig, testEnv } from '../env/kube.js';
 import {
   chartDir as chart,
   exists,
   helmRunner,
   recordingCrdName as crdName,
-  removeRecordingCrd,
   waitUntil,
   type Helm,
 } from './helm-fixtures.js';
@@ -75,7 +75,6 @@ beforeAll(async () => {
   apps = kc.makeApiClient(AppsV1Api);
   rbac = kc.makeApiClient(RbacAuthorizationV1Api);
   apiext = kc.makeApiClient(ApiextensionsV1Api);
-  await removeRecordingCrd(kc);
 });
 
 afterAll(async () => {
@@ -98,8 +97,13 @@ describe('helm chart (installed)', () => {
     installOutput = stdout;
     expect(stdout).toContain('STATUS: deployed');
 
+    // The served CRD is the chart's crds/ copy. Helm creates it when absent and leaves an existing one
+    // alone; other test files (possibly running in parallel in the e2e project) install the same file, so
+    // it is not deleted first.
     const crd = await apiext.readCustomResourceDefinition({ name: crdName });
-    expect(crd.spec.names.shortNames).toContain('rec');
+    const shipped = await readCrd();
+    expect(crd.spec.names).toEqual(shipped.spec.names);
+    expect(crd.spec.versions.map((v) => v.schema)).toEqual(shipped.spec.versions.map((v) => v.schema));
     await waitUntil('the CRD is Established', async () =>
       ((await apiext.readCustomResourceDefinition({ name: crdName })).status?.conditions ?? []).some(
         (c) => c.type === 'Established' && c.status === 'True',
@@ -244,7 +248,10 @@ describe('helm chart (installed)', () => {
       ['ClusterRole', () => rbac.readClusterRole({ name: `${prefix}-operator` })],
       ['ClusterRoleBinding', () => rbac.readClusterRoleBinding({ name: `${prefix}-operator` })],
       ['Role', () => rbac.readNamespacedRole({ name: `${prefix}-operator`, namespace })],
+      ['RoleBinding', () => rbac.readNamespacedRoleBinding({ name: `${prefix}-operator`, namespace })],
       ['ServiceAccount', () => core.readNamespacedServiceAccount({ name: `${prefix}-agent`, namespace })],
+      ['ConfigMap', () => core.readNamespacedConfigMap({ name: `${prefix}-operator`, namespace })],
+      ['Service', () => core.readNamespacedService({ name: `${prefix}-operator-metrics`, namespace })],
       ...Object.values(secretNames).map((name): [string, () => Promise<unknown>] => [
         `Secret ${name}`,
         () => core.readNamespacedSecret({ name, namespace }),

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { FlagError, parseFlags, parseLabels } from './flags.js';
+
+describe('parseFlags', () => {
+  it('should default to in-cluster config, leader election and TLS to agents', () => {
+    const config = parseFlags(['--tls-ca', 'ca', '--tls-cert', 'c', '--tls-key', 'k'], { POD_NAMESPACE: 'ops' });
+    expect(config).toMatchObject({
+      kubeconfig: undefined,
+      namespace: 'ops',
+      leaderElect: true,
+      leaseName: 'tapedeck-operator',
+      httpHost: '0.0.0.0',
+      httpPort: 8080,
+      agentNamespace: 'tapedeck-system',
+      agentPort: 9443,
+      tls: { ca: 'ca', cert: 'c', key: 'k', serverName: 'tapedeck-agent' },
+      watchNamespace: undefined,
+    });
+  });
+
+  it('should read every flag', () => {
+    const config = parseFlags(
+      [
+        ...['--kubeconfig', '/k', '--namespace', 'n', '--leader-elect', 'false', '--identity', 'me'],
+        ...['--lease-duration', '3000', '--http-bind', '127.0.0.1:0', '--agent-selector', 'a=b,c=d'],
+        ...['--agent-port', '7000', '--insecure', '--watch-namespace', 'w', '--log-level', 'debug'],
+      ],
+      {},
+    );
+    expect(config).toMatchObject({
+      kubeconfig: '/k',
+      namespace: 'n',
+      leaderElect: false,
+      identity: 'me',
+      leaseDurationMs: 3000,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      agentLabels: { a: 'b', c: 'd' },
+      agentPort: 7000,
+      tls: undefined,
+      watchNamespace: 'w',
+      logLevel: 'debug',
+    });
+  });
+
+  it.each<[string, string[]]>([
+    ['missing TLS files', ['--tls-ca', 'ca']],
+    ['TLS with --insecure', ['--insecure', '--tls-ca', 'ca']],
+    ['a bad bind', ['--insecure', '--http-bind', '8080']],
+    ['a bad number', ['--insecure', '--agent-port', 'x']],
+    ['a bad boolean', ['--insecure', '--leader-elect', 'yes']],
+  ])('should reject %s', (_name, argv) => {
+    expect(() => parseFlags(argv, {})).toThrow(FlagError);
+  });
+
+  it('should reject unknown flags', () => {
+    expect(() => parseFlags(['--nope'], {})).toThrow();
+  });
+});
+
+describe('parseLabels', () => {
+  it('should reject a pair without a value', () => {
+    expect(() => parseLabels('a')).toThrow(FlagError);
+  });
+});

@@ -1,0 +1,116 @@
+// npm run bench:operator [-- --nodes 20 --runs 10]
+//
+// The operator's reaction times against a real kube-apiserver + etcd (started
+// from the test environment): N Node objects, the controller in process, and
+// the agents behind the AgentClient port kept in memory (so the figures are the
+// operator's and the API server's, not libpcap's). Per run:
+// - apply → capturing: from the create call until every node has a running session;
+// - stop → status: from the moment every agent hit its packet limit until the
+//   Recording's status says Completed with the full totals.
+// Prints p50 and p95 of both, next to the targets (1 s and 2 s).
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { Recording } from '../../operator/api/recording.js';
+import { Controller } from '../../operator/controller/controller.js';
+import { OperatorMetrics } from '../../operator/ops/metrics.js';
+import { startTestEnv } from '../env/test-env.js';
+import { installRecordingCrd } from '../integration/crd-fixtures.js';
+import { FakeAgents } from '../integration/operator-fake-agents.js';
+
+const { values } = parseArgs({
+  options: { nodes: { type: 'string', default: '20' }, runs: { type: 'string', default: '10' } },
+});
+const nodeCount = Number(values.nodes);
+const runs = Number(values.runs);
+const coords = { group: 'tapedeck.dev', version: 'v1alpha1', plural: 'recordings' };
+const namespace = 'bench';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, pollMs: number): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('benchmark step timed out');
+    await sleep(pollMs);
+  }
+}
+
+const env = await startTestEnv({ log: (m) => process.stderr.write(`[testenv] ${m}\n`) });
+let controller: Controller | undefined;
+try {
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.facts.kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  await installRecordingCrd(kc);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const nodes = Array.from({ length: nodeCount }, (_, i) => `bench-node-${i}`);
+  for (const name of nodes) await core.createNode({ body: { metadata: { name, labels: { bench: 'yes' } } } });
+  const agents = new FakeAgents(new Set(nodes));
+  controller = new Controller({
+    kubeConfig: kc,
+    agents: () => agents,
+    agentPods: { namespace },
+    metrics: new OperatorMetrics(),
+    log: pino({ level: 'warn' }),
+  });
+  await controller.startCaches();
+  controller.startWorkers();
+
+  const applyMs: number[] = [];
+  const stopMs: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const name = `bench-${run}`;
+    const began = performance.now();
+    const created = (await custom.createNamespacedCustomObject({
+      ...coords,
+      namespace,
+      body: {
+        apiVersion: 'tapedeck.dev/v1alpha1',
+        kind: 'Recording',
+        metadata: { name },
+        spec: {
+          target: { nodeSelector: { matchLabels: { bench: 'yes' } } },
+          stopCondition: { packetsCapturedCount: 100 },
+          schedule: { duration: '10m' },
+        },
+      },
+    })) as Recording;
+    const uid = created.metadata.uid ?? '';
+    await until(
+      () => (agents.running().filter((r) => r.session.recordingUid === uid).length === nodeCount ? true : undefined),
+      2,
+    );
+    applyMs.push(performance.now() - began);
+
+    const stopped = performance.now();
+    agents.hitPacketLimit(uid, 100);
+    await until(async () => {
+      const r = (await custom.getNamespacedCustomObject({ ...coords, namespace, name })) as Recording;
+      return r.status?.phase === 'Completed' && r.status.totals?.packetsCaptured === 100 * nodeCount ? true : undefined;
+    }, 10);
+    stopMs.push(performance.now() - stopped);
+    await custom.deleteNamespacedCustomObject({ ...coords, namespace, name });
+  }
+  const show = (label: string, samples: number[], target: number): void => {
+    const sorted = [...samples].sort((a, b) => a - b);
+    const p50 = percentile(sorted, 50);
+    const p95 = percentile(sorted, 95);
+    const verdict = p50 < target ? 'meets' : 'MISSES';
+    process.stdout.write(
+      `${label.padEnd(28)} p50 ${p50.toFixed(0).padStart(5)} ms   p95 ${p95.toFixed(0).padStart(5)} ms   (target p50 < ${target} ms: ${verdict})\n`,
+    );
+  };
+  process.stdout.write(`operator benchmark: ${nodeCount} nodes, ${runs} runs, in-memory agents, real API server\n`);
+  show('apply → every node capturing', applyMs, 1_000);
+  show('stop on agents → status', stopMs, 2_000);
+} finally {
+  await controller?.stop();
+  await env.stop();
+}
