@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createRecordWriter, type RecordWriterOptions } from './create-record-writer.js';
 import { OutputErrorCode } from './output-error.js';
 import { PCAP_HEADER_BYTES } from './pcap-format.js';
+import { recordsOf, syntheticPackets } from './testing/synthetic-packets.js';
 import { useTempDir } from './testing/temp-dir.js';
 
 const dir = useTempDir();
@@ -22,6 +23,31 @@ function options(override: Partial<RecordWriterOptions> = {}): RecordWriterOptio
 }
 
 describe('create-record-writer', () => {
+  it.each([
+    ['pcap', 'ns', 0],
+    ['pcap', 'us', 0],
+    ['pcapng', 'ns', 0],
+    ['pcap', 'ns', 4096],
+  ] as const)(
+    'should write the same %s (%s, rotation %i) whether or not the batch byte length is given',
+    async (format, timestampResolution, maxFileBytes) => {
+      const records = recordsOf(syntheticPackets({ count: 120 }));
+      const contents = async (prefix: string, withLength: boolean): Promise<Buffer[]> => {
+        const writer = createRecordWriter(
+          options({ format, timestampResolution, filePrefix: prefix, rotation: { maxFileBytes, maxFileAgeMs: 0 } }),
+        );
+        for (let i = 0; i < 3; i++) writer.write(records, 120, withLength ? records.length : undefined);
+        const files = await writer.close();
+        return files.map((f) => readFileSync(f.path));
+      };
+      const walked = await contents('walked', false);
+      const whole = await contents('whole', true);
+      expect(whole.length).toBe(walked.length);
+      expect(maxFileBytes === 0 ? whole.length === 1 : whole.length > 1).toBe(true);
+      whole.forEach((bytes, i) => expect(bytes.subarray(24)).toEqual(walked[i]?.subarray(24)));
+    },
+  );
+
   it('should create the first file at once, named after Hubble with the default prefix', async () => {
     const writer = createRecordWriter(options());
     const [file] = writer.files();

@@ -18,6 +18,8 @@ export interface FileEncoder {
   header(): Buffer;
   /** Bytes one record with `capturedLength` bytes of data takes in the file. */
   recordBytes(capturedLength: number): number;
+  /** True when every record takes as many bytes in the file as in a batch (pcap). */
+  readonly keepsRecordSize: boolean;
   /**
    * Encodes the `packets` records in `records[start, end)`, which take
    * `fileBytes` bytes in the file. The result may be a view of `records` or

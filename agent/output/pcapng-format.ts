@@ -63,6 +63,7 @@ export function createPcapngEncoder(options: PcapngEncoderOptions): FileEncoder 
     trailerBytes: ISB_BYTES,
     header: () => Buffer.from(header),
     recordBytes: (capturedLength) => EPB_OVERHEAD_BYTES + ((capturedLength + 3) & ~3),
+    keepsRecordSize: false,
     encode(records, start, end, packets, fileBytes) {
       const out = scratch.get(fileBytes);
       encodeEnhancedPackets(records, start, packets, out);

@@ -19,9 +19,10 @@ export interface RecordWriter {
   /**
    * Appends `packets` consecutive nanosecond pcap records (see packet-batch.ts)
    * taken from `records`. The writer must not keep a reference to `records`
-   * after returning.
+   * after returning. When the caller knows that those records take exactly
+   * `recordBytes` bytes, passing it lets a writer skip walking them.
    */
-  write(records: Buffer, packets: number): void;
+  write(records: Buffer, packets: number, recordBytes?: number): void;
   /** Files written so far, the open one last. */
   files(): readonly OutputFile[];
   /**

@@ -53,7 +53,7 @@ export class RotatingRecordWriter implements RecordWriter {
    * the difference of files() packet totals before and after tells how many
    * made it (records already written to a rotated file stay there).
    */
-  write(records: Buffer, packets: number): void {
+  write(records: Buffer, packets: number, recordBytes?: number): void {
     if (this.closing !== undefined) throw new OutputError(OutputErrorCode.Closed, 'write after close');
     if (!Number.isSafeInteger(packets) || packets < 0) {
       throw new OutputError(OutputErrorCode.MalformedBatch, `invalid packet count ${packets}`);
@@ -64,6 +64,17 @@ export class RotatingRecordWriter implements RecordWriter {
     const le = HOST_LITTLE_ENDIAN;
     if (this.current !== undefined && this.expired(this.current)) this.rotate();
     let file = this.current ?? this.open();
+    // Hot path: a whole batch that fits the open file goes out in one append
+    // without reading each record's header.
+    if (
+      recordBytes !== undefined &&
+      encoder.keepsRecordSize &&
+      recordBytes <= records.length &&
+      (maxFileBytes === 0 || file.bytes + recordBytes + encoder.trailerBytes <= maxFileBytes)
+    ) {
+      this.append(file, records, 0, recordBytes, packets, recordBytes);
+      return;
+    }
     let start = 0;
     let offset = 0;
     let segmentPackets = 0;

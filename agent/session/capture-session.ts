@@ -121,7 +121,7 @@ export class CaptureSession {
       if (admitted.packets > 0) {
         const records = batch.data.subarray(0, admitted.recordBytes);
         try {
-          for (const writer of this.writers) writer.write(records, admitted.packets);
+          for (const writer of this.writers) writer.write(records, admitted.packets, admitted.recordBytes);
         } catch (error) {
           this.accepting = false;
           this.writeLostPackets += admitted.packets;

@@ -78,9 +78,15 @@ describe('admitBatch', () => {
     expect(admission.limitHit).toBe(hit);
   });
 
-  it('should stop at a truncated record', () => {
+  it('should stop at a truncated record when a limit makes it read the records', () => {
     const data = batch([10, 10]);
-    const admission = admitBatch({ packets: 0, bytes: 0 }, NO_LIMITS, data, data.length - 1, 2);
+    const admission = admitBatch({ packets: 0, bytes: 0 }, { ...NO_LIMITS, packets: 2 }, data, data.length - 1, 2);
     expect(admission.packets).toBe(1);
+  });
+
+  it('should admit a batch under every limit whole, trusting its length', () => {
+    const data = batch([10, 20, 30]);
+    const admission = admitBatch({ packets: 5, bytes: 500 }, { ...NO_LIMITS, packets: 9 }, data, data.length, 3);
+    expect(admission).toEqual({ packets: 3, recordBytes: data.length, capturedBytes: 60 });
   });
 });

@@ -59,6 +59,14 @@ export function admitBatch(
   length: number,
   packets: number,
 ): Admission {
+  // Hot path: the whole batch stays under every limit, so no record needs reading.
+  const batchCaptured = length - packets * RECORD_HEADER_BYTES;
+  if (
+    (limits.packets === 0 || counters.packets + packets < limits.packets) &&
+    (limits.bytes === 0 || counters.bytes + batchCaptured < limits.bytes)
+  ) {
+    return { packets, recordBytes: length, capturedBytes: batchCaptured };
+  }
   let admitted = 0;
   let offset = 0;
   let captured = 0;

@@ -14,6 +14,7 @@ import type { NodeInfo, PodInfo } from './targets.js';
 /** After a watch error, an informer is restarted this long later. */
 export const INFORMER_RESTART_DELAY_MS = 1_000;
 export const DEFAULT_AGENT_PORT = 9443;
+const SYNC_POLL_MS = 20;
 
 export interface AgentPods {
   namespace: string;
@@ -33,6 +34,7 @@ export class ClusterCache implements AgentDirectory {
   readonly nodes: Cached<V1Node>;
   readonly pods: Cached<V1Pod>;
   private stopped = false;
+  private readonly synced = new Set<string>();
 
   constructor(
     kubeConfig: KubeConfig,
@@ -48,10 +50,18 @@ export class ClusterCache implements AgentDirectory {
     this.recordings = makeInformer(
       kubeConfig,
       `/apis/${RECORDING_GROUP}/${RECORDING_VERSION}${scope}/${RECORDING_PLURAL}`,
-      () => store.list(watchNamespace) as never,
+      this.listed('recordings', () => store.list(watchNamespace) as never),
     );
-    this.nodes = makeInformer(kubeConfig, '/api/v1/nodes', () => core.listNode());
-    this.pods = makeInformer(kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces());
+    this.nodes = makeInformer(
+      kubeConfig,
+      '/api/v1/nodes',
+      this.listed('nodes', () => core.listNode()),
+    );
+    this.pods = makeInformer(
+      kubeConfig,
+      '/api/v1/pods',
+      this.listed('pods', () => core.listPodForAllNamespaces()),
+    );
 
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.recordings.on(verb, (r) => this.enqueue(keyOf(r)));
@@ -65,7 +75,10 @@ export class ClusterCache implements AgentDirectory {
     ] as const) {
       informer.on('error', (error: unknown) => {
         if (this.stopped) return;
-        this.log.warn({ informer: name, err: error }, 'Watch failed, restarting');
+        this.log.warn(
+          { informer: name, error: error instanceof Error ? error.message.split('\n')[0] : String(error) },
+          'Watch failed, restarting',
+        );
         setTimeout(() => {
           if (!this.stopped) void informer.start().catch(() => undefined);
         }, INFORMER_RESTART_DELAY_MS).unref();
@@ -73,9 +86,21 @@ export class ClusterCache implements AgentDirectory {
     }
   }
 
+  /** Starts the informers and resolves once each has completed a first list (retrying failed ones). */
   async start(): Promise<void> {
     await Promise.all([this.nodes.start(), this.pods.start()]);
     await this.recordings.start();
+    while (this.synced.size < 3 && !this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, SYNC_POLL_MS));
+    }
+  }
+
+  private listed<T>(name: string, list: () => Promise<T>): () => Promise<T> {
+    return async () => {
+      const result = await list();
+      this.synced.add(name);
+      return result;
+    };
   }
 
   async stop(): Promise<void> {

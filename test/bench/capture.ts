@@ -18,14 +18,15 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     'buffer-bytes': { type: 'string', default: String(CAPTURE_DEFAULTS.bufferBytes) },
     writer: { type: 'string', default: 'agent' },
-    'no-sha256': { type: 'boolean', default: false },
+    // The agent hashes files when they close, not while writing; --sha256 measures hashing on the capture path.
+    sha256: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
 const bufferBytes = Number(values['buffer-bytes']);
 const writer = values.writer === 'raw' ? 'raw' : 'agent';
-const sha256 = writer === 'agent' && !values['no-sha256'];
+const sha256 = writer === 'agent' && values.sha256;
 const port = 20_000 + Math.floor(Math.random() * 40_000);
 const filter = `udp and port ${port}`;
 const dir = mkdtempSync(join(tmpdir(), 'tapedeck-bench-'));

@@ -153,9 +153,9 @@ describe('helm chart (installed)', () => {
 
   it('should print NOTES with a sample Recording that the API server accepts', async () => {
     expect(installOutput).toContain('kubectl get rec');
-    const sample = /<<'YAML' \| kubectl apply -f -\n([\s\S]*?)\n\s*YAML\n/.exec(installOutput)?.[1];
+    const sample = /kubectl apply -f - <<'YAML'\n([\s\S]*?)\nYAML\n/.exec(installOutput)?.[1];
     if (sample === undefined) throw new Error(`No sample Recording in NOTES:\n${installOutput}`);
-    const body = parse(sample.replace(/^ {2}/gm, '')) as { spec: unknown };
+    const body = parse(sample) as { spec: unknown };
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);
     const version = (await apiext.readCustomResourceDefinition({ name: crdName })).spec.versions[0]?.name ?? '';
     const created = (await custom.createNamespacedCustomObject({
