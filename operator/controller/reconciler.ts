@@ -2,12 +2,13 @@
 // nodes it concerns what runs, decide, act, decide again on the outcome, then
 // write status (only when it changed), Events and the finalizer.
 import type { Logger } from 'pino';
-import { DispatchError } from '../dispatch/agent-client.js';
+import { DispatchError, DispatchErrorCode, SessionState } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
 import { buildSessionSpec } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
 import { decide } from './decide.js';
 import type { Action } from './decide.js';
+import { zeroCounters } from './node-rows.js';
 import type { AgentReport } from './node-rows.js';
 import type { RecordingStore } from './recording-store.js';
 import { FINALIZER } from './recording-view.js';
@@ -140,7 +141,21 @@ export class Reconciler {
         reason: action.kind === 'start' ? 'StartFailed' : 'StopFailed',
         message: `Node ${action.node}: ${message(error)}`,
       });
-      if (action.kind === 'start') reports.set(action.node, { reachable: false, error: message(error) });
+      // A rejected start (bad spec for this agent) fails the node for this iteration; anything else
+      // (agent down, deadline) leaves the row Pending and the reconcile retries with backoff.
+      const report = reports.get(action.node);
+      if (action.kind === 'start' && error instanceof DispatchError && error.code === DispatchErrorCode.Rejected) {
+        const failed: SessionReport = {
+          recordingUid: uid,
+          iteration: action.iteration,
+          state: SessionState.Failed,
+          message: message(error),
+          ...zeroCounters,
+          files: [],
+        };
+        if (report?.reachable === true)
+          reports.set(action.node, { reachable: true, sessions: [...report.sessions, failed] });
+      }
       return;
     }
     const report = reports.get(action.node);

@@ -23,7 +23,7 @@ import type { Pki } from '../integration/agent-pki.js';
 import { startAgentProcess } from '../integration/agent-process.js';
 import type { AgentProcess } from '../integration/agent-process.js';
 import { netnsUdpSender, tsharkCount } from '../integration/agent-traffic.js';
-import { OperatorHarness, waitFor } from '../integration/operator-harness.js';
+import { OperatorHarness, coords, waitFor } from '../integration/operator-harness.js';
 
 const PORT = 5401;
 const LIMIT = 500;
@@ -201,6 +201,46 @@ describe('operator with real agents', () => {
     });
     second.child.kill('SIGTERM');
     expect(await new Promise((resolve) => second.child.once('exit', resolve))).toBe(0);
+  });
+
+  it('should stop every capture on the agents within 2 s of deleting a running Recording', async () => {
+    const nodes = sim?.nodes ?? [];
+    if (pki === undefined) throw new Error('no pki');
+    const operator = startOperator(pki, 'third');
+    await operator.leading;
+    const created = await h.create('deleted', {
+      target: { nodeSelector: h.selector(), interfaces: ['eth0'] },
+      schedule: { duration: '5m' },
+    });
+    const direct = new GrpcAgentClient(
+      {
+        addressOf: (node) =>
+          `${nodes.find((n) => n.name === node)?.ip ?? ''}:${agents[nodes.findIndex((n) => n.name === node)]?.port ?? 0}`,
+      },
+      { ...(await clientPem(pki)), serverName: AGENT_TLS_NAME },
+    );
+    const running = async (): Promise<number> => {
+      const lists = await Promise.all(nodes.map((n) => direct.listSessions(n.name)));
+      return lists.flat().filter((s) => s.recordingUid === created.metadata.uid && s.state === 'Running').length;
+    };
+    await waitFor('3 running sessions', async () => ((await running()) === 3 ? true : undefined));
+    await h.waitPhase('deleted', 'Running');
+    const deletedAt = Date.now();
+    await h.custom.deleteNamespacedCustomObject({ ...coords, namespace: h.namespace, name: 'deleted' });
+    await waitFor('no running session', async () => ((await running()) === 0 ? true : undefined), 10_000);
+    expect(Date.now() - deletedAt).toBeLessThan(2_000);
+    await waitFor(
+      'the Recording to go away',
+      async () =>
+        h.get('deleted').then(
+          () => undefined,
+          () => true,
+        ),
+      10_000,
+    );
+    direct.close();
+    operator.child.kill('SIGTERM');
+    expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
   });
 });
 

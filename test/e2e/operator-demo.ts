@@ -59,7 +59,9 @@ try {
       metadata: { name: 'tapedeck-agent-demo', labels },
       spec: {
         nodeName: NODE,
-        containers: [{ name: 'agent', image: 'tapedeck-agent:dev', ports: [{ name: 'grpc', containerPort: agent.port }] }],
+        containers: [
+          { name: 'agent', image: 'tapedeck-agent:dev', ports: [{ name: 'grpc', containerPort: agent.port }] },
+        ],
       },
     },
   });

@@ -190,6 +190,60 @@ describe('operator controller', () => {
     expect(events.filter((e) => e.type === 'Warning').map((e) => e.reason)).toContain('NodeFailed');
   });
 
+  it('should fail the node whose agent rejects the start and capture on the others', async () => {
+    const agents = freshAgents();
+    agents.rejecting.add(h.nodes[1] ?? '');
+    await h.startController(agents);
+    const created = await h.create('rejected', {
+      target: { nodeSelector: h.selector({ pool: 'web' }) },
+      schedule: { duration: '5m' },
+    });
+    expect(await runningOn(agents, created.metadata.uid ?? '', 1)).toEqual([h.nodes[0]]);
+    const r = await waitFor('a failed row', async () => {
+      const rec = await h.get('rejected');
+      return rec.status?.nodes?.some((n) => n.phase === 'Failed') === true ? rec : undefined;
+    });
+    expect(r.status?.phase).toBe('Running');
+    expect(r.status?.nodes?.map((n) => [n.name, n.phase])).toEqual([
+      [h.nodes[0], 'Capturing'],
+      [h.nodes[1], 'Failed'],
+    ]);
+    expect(r.status?.nodes?.[1]?.message).toContain('bad filter');
+    const reasons = (await h.events('rejected')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['StartFailed', 'NodeFailed']));
+    await sleep(1_500);
+    expect(agents.created).toBe(1);
+  });
+
+  it('should capture on the nodes hosting the pods a podSelector picks, narrowed to their IPs', async () => {
+    const agents = freshAgents();
+    await h.startController(agents);
+    const node = h.nodes[2] ?? '';
+    await h.core.createNamespacedPod({
+      namespace: h.namespace,
+      body: {
+        metadata: { name: 'checkout', labels: { app: 'checkout' } },
+        spec: { nodeName: node, containers: [{ name: 'app', image: 'checkout:1' }] },
+      },
+    });
+    await h.core.patchNamespacedPodStatus(
+      {
+        namespace: h.namespace,
+        name: 'checkout',
+        body: { status: { podIP: '10.9.8.7', podIPs: [{ ip: '10.9.8.7' }] } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const created = await h.create('by-pod', {
+      target: { nodeSelector: h.selector(), podSelector: { matchLabels: { app: 'checkout' } } },
+      filter: { bpf: 'udp' },
+      schedule: { duration: '5m' },
+    });
+    const uid = created.metadata.uid ?? '';
+    expect(await runningOn(agents, uid, 1)).toEqual([node]);
+    expect(agents.specs.get(`${node}/${uid}-1`)?.filter?.bpf).toBe('(udp) and (host 10.9.8.7)');
+  });
+
   it('should start a session on a node that joins a running Recording', async () => {
     const agents = freshAgents();
     await h.startController(agents);

@@ -20,6 +20,10 @@ export class FakeAgents implements AgentClient {
   /** Start calls that created a new session. */
   created = 0;
   readonly down = new Set<string>();
+  /** The spec of every session created, by node/session id. */
+  readonly specs = new Map<string, SessionSpec>();
+  /** Nodes whose agent rejects every start (as for a filter it cannot compile). */
+  readonly rejecting = new Set<string>();
   /** Identity of the replica using this client (for leader tests). */
   constructor(readonly nodes: Set<string>) {}
 
@@ -36,6 +40,8 @@ export class FakeAgents implements AgentClient {
 
   async startSession(node: string, spec: SessionSpec): Promise<SessionReport> {
     const sessions = this.node(node);
+    if (this.rejecting.has(node))
+      throw new DispatchError(DispatchErrorCode.Rejected, node, `agent on ${node}: bad filter`);
     const uid = spec.recording?.uid ?? '';
     const iteration = spec.recording?.iteration ?? 0;
     const key = `${node}/${id(uid, iteration)}`;
@@ -43,6 +49,7 @@ export class FakeAgents implements AgentClient {
     const existing = sessions.get(id(uid, iteration));
     if (existing !== undefined) return { ...existing };
     this.created += 1;
+    this.specs.set(key, spec);
     const report: SessionReport = {
       recordingUid: uid,
       iteration,
