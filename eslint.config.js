@@ -4,7 +4,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const forbid = (folder) => ({
-  patterns: [{ group: [`**/${folder}/**`, `**/${folder}`], message: `${folder}/ may not be imported here: share code through proto/ only` }],
+  patterns: [
+    {
+      group: [`**/${folder}/**`, `**/${folder}`],
+      message: `${folder}/ may not be imported here: share code through proto/ only`,
+    },
+  ],
 });
 
 export default tseslint.config(
@@ -22,6 +27,15 @@ export default tseslint.config(
   { files: ['agent/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbid('operator')] } },
   {
     files: ['proto/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/agent/**', '**/operator/**'], message: 'proto/ depends on nothing else in tapedeck' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/agent/**', '**/operator/**'], message: 'proto/ depends on nothing else in tapedeck' },
+          ],
+        },
+      ],
+    },
   },
 );

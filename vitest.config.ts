@@ -9,7 +9,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['operator/**/*.test.ts', 'agent/**/*.test.ts', 'proto/**/*.test.ts', 'test/env/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            'operator/**/*.test.ts',
+            'agent/**/*.test.ts',
+            'proto/**/*.test.ts',
+            'test/env/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
         },
       },
       {

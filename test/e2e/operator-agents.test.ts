@@ -242,6 +242,37 @@ describe('operator with real agents', () => {
     operator.child.kill('SIGTERM');
     expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
   });
+
+  it('should show an agent killed mid-recording as a failed node row and still complete', async () => {
+    const nodes = sim?.nodes ?? [];
+    const [a, b] = [nodes[0], nodes[1]];
+    if (a === undefined || b === undefined || pki === undefined) throw new Error('expected 2 nodes');
+    const operator = startOperator(pki, 'fourth');
+    await operator.leading;
+    await h.create('agent-killed', {
+      target: { nodeSelector: h.selector({ pool: 'web' }), interfaces: ['eth0'] },
+      schedule: { duration: '6s' },
+    });
+    await waitFor('both nodes capturing', async () => {
+      const r = await h.get('agent-killed');
+      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 2 ? true : undefined;
+    });
+    await agents[1]?.stop('SIGKILL');
+    const done = await waitFor('a final phase', async () => {
+      const r = await h.get('agent-killed');
+      return r.status?.phase === 'Completed' || r.status?.phase === 'Failed' ? r : undefined;
+    });
+    expect(done.status?.phase).toBe('Completed');
+    expect(done.status?.nodes?.map((n) => [n.name, n.phase])).toEqual([
+      [a.name, 'Completed'],
+      [b.name, 'Failed'],
+    ]);
+    expect(done.status?.nodes?.[1]?.message).toContain('agent unreachable');
+    const warnings = (await h.events('agent-killed')).filter((e) => e.type === 'Warning').map((e) => e.reason);
+    expect(warnings).toContain('NodeFailed');
+    operator.child.kill('SIGTERM');
+    expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
+  });
 });
 
 const operators: ChildProcess[] = [];
