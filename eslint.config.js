@@ -3,10 +3,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Relative paths up to the top-level folder only: proto/generated/tapedeck/agent/ is fine to import.
+const topLevel = (folder) =>
+  ['../', '../../', '../../../', '../../../../'].flatMap((up) => [`${up}${folder}`, `${up}${folder}/**`]);
+
 const forbid = (folder) => ({
   patterns: [
     {
-      group: [`**/${folder}/**`, `**/${folder}`],
+      group: topLevel(folder),
       message: `${folder}/ may not be imported here: share code through proto/ only`,
     },
   ],
@@ -32,7 +36,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/agent/**', '**/operator/**'], message: 'proto/ depends on nothing else in tapedeck' },
+            {
+              group: [...topLevel('agent'), ...topLevel('operator')],
+              message: 'proto/ depends on nothing else in tapedeck',
+            },
           ],
         },
       ],
