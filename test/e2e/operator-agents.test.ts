@@ -139,7 +139,7 @@ describe('operator with real agents', () => {
       expect(await tsharkCount(full)).toBe(LIMIT);
       expect(await tsharkCount(full, `udp.dstport == ${PORT}`)).toBe(LIMIT);
     }
-    const reasons = (await h.events('two-of-three')).map((e) => e.reason);
+    const reasons = (await h.eventsWith('two-of-three', ['Started', 'Stopped', 'Completed'])).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['Started', 'Stopped', 'Completed']));
 
     const { stdout } = await promisify(execFile)(testEnv().bin.kubectl, ['get', 'rec', '-n', h.namespace], {
@@ -268,7 +268,9 @@ describe('operator with real agents', () => {
       [b.name, 'Failed'],
     ]);
     expect(done.status?.nodes?.[1]?.message).toContain('agent unreachable');
-    const warnings = (await h.events('agent-killed')).filter((e) => e.type === 'Warning').map((e) => e.reason);
+    const warnings = (await h.eventsWith('agent-killed', ['NodeFailed']))
+      .filter((e) => e.type === 'Warning')
+      .map((e) => e.reason);
     expect(warnings).toContain('NodeFailed');
     operator.child.kill('SIGTERM');
     expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);

@@ -72,7 +72,7 @@ describe('operator controller', () => {
     const ready = done.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'True' });
 
-    const reasons = (await h.events('packet-limit')).map((e) => e.reason);
+    const reasons = (await h.eventsWith('packet-limit', ['Started', 'Stopped', 'Completed'])).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['Started', 'Stopped', 'Completed']));
 
     const { stdout } = await promisify(execFile)(testEnv().bin.kubectl, ['get', 'rec', '-n', h.namespace], {
@@ -186,7 +186,7 @@ describe('operator controller', () => {
       [h.nodes[1], 'Failed'],
     ]);
     expect(done.status?.nodes?.[1]?.message).toContain('agent unreachable');
-    const events = await h.events('agent-died');
+    const events = await h.eventsWith('agent-died', ['NodeFailed']);
     expect(events.filter((e) => e.type === 'Warning').map((e) => e.reason)).toContain('NodeFailed');
   });
 
@@ -209,7 +209,7 @@ describe('operator controller', () => {
       [h.nodes[1], 'Failed'],
     ]);
     expect(r.status?.nodes?.[1]?.message).toContain('bad filter');
-    const reasons = (await h.events('rejected')).map((e) => e.reason);
+    const reasons = (await h.eventsWith('rejected', ['StartFailed', 'NodeFailed'])).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['StartFailed', 'NodeFailed']));
     await sleep(1_500);
     expect(agents.created).toBe(1);

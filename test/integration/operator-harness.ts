@@ -125,4 +125,13 @@ export class OperatorHarness {
     });
     return list.items;
   }
+
+  /** Events of `name` once every reason in `reasons` is among them: Events are written after status. */
+  async eventsWith(name: string, reasons: readonly string[]): Promise<CoreV1Event[]> {
+    return waitFor(`Events ${reasons.join(', ')} on ${name}`, async () => {
+      const events = await this.events(name);
+      const seen = new Set(events.map((e) => e.reason));
+      return reasons.every((r) => seen.has(r)) ? events : undefined;
+    });
+  }
 }
