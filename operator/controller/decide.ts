@@ -1,6 +1,7 @@
 // The pure heart of the controller: from a Recording, the nodes it targets, what
 // the agents report and the time, compute the sessions to start/stop, the desired
 // status, the Events to record and when to look again. No I/O here.
+import { RecordingPhase as Phase } from '../api/recording.js';
 import { SessionState, StopReason } from '../dispatch/agent-client.js';
 import type { SessionReport } from '../dispatch/agent-client.js';
 import { parseDuration } from '../schedule/duration.js';
@@ -27,16 +28,8 @@ import type { RecordingEvent } from './status-extras.js';
 export const STATUS_REFRESH_MS = 1_000;
 export const DEFAULT_EXPIRE_AFTER = '72h';
 
-export const Phase = {
-  Pending: 'Pending',
-  Scheduled: 'Scheduled',
-  Running: 'Running',
-  Exporting: 'Exporting',
-  Completed: 'Completed',
-  Failed: 'Failed',
-  Expired: 'Expired',
-} as const;
-export type Phase = (typeof Phase)[keyof typeof Phase];
+// The phases are the CRD's own enum (generated from crds/recording.yaml).
+export { Phase };
 
 export interface Target {
   node: string;

@@ -3,6 +3,7 @@
 // in-memory fake. Sessions are keyed by Recording uid + iteration, so a
 // repeated start is idempotent and a restarted operator adopts what is running.
 
+import { StopReason } from '../api/recording.js';
 import type { SessionSpec } from './agent-proto.js';
 
 export type { SessionSpec };
@@ -14,16 +15,8 @@ export const SessionState = {
 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 
-export const StopReason = {
-  Duration: 'Duration',
-  PacketLimit: 'PacketLimit',
-  ByteLimit: 'ByteLimit',
-  TimeElapsed: 'TimeElapsed',
-  StorageFull: 'StorageFull',
-  Stopped: 'Stopped',
-  Error: 'Error',
-} as const;
-export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+// Stop reasons as the CRD's status reports them (generated from crds/recording.yaml).
+export { StopReason };
 
 export interface SessionKey {
   recordingUid: string;
