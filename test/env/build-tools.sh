@@ -17,6 +17,7 @@ HELM_VERSION=3.21.4
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # newest commit the module proxy serves (archived repo); RELEASE.2025-10-15T17-29-55Z gets 403 "not available"
 FAKE_GCS_VERSION=1.55.1
 GRPCURL_VERSION=1.9.3
+CILIUM_VERSION=1.18.11 # newest 1.18.x the module proxy serves; `hubble record` was removed in 1.19
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
@@ -54,6 +55,23 @@ build_etcd() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+# The real hubble CLI plus recorder-client (go/hubble-client/recorder-client, on
+# Cilium's generated recorder API). recorder-client is our own source, so the
+# cache also records a hash of the wrapper module and rebuilds when it changes.
+build_hubble() {
+  local out="$cache/bin/hubble/$CILIUM_VERSION" src="$here/go/hubble-client"
+  local sum; sum=$(cd "$src" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 \
+    | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  built hubble "$CILIUM_VERSION" hubble recorder-client && [ "$(cat "$out/.source-sha256" 2>/dev/null)" = "$sum" ] && return 0
+  log "Building hubble and recorder-client from cilium v$CILIUM_VERSION"
+  mkdir -p "$out.tmp"
+  (cd "$src" && go build -ldflags "-s -w -X github.com/cilium/cilium/hubble/pkg.Version=v$CILIUM_VERSION" \
+    -o "$out.tmp/hubble" github.com/cilium/cilium/hubble)
+  (cd "$src" && go build -ldflags "-s -w" -o "$out.tmp/recorder-client" ./recorder-client)
+  printf '%s\n' "$sum" >"$out.tmp/.source-sha256"
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
 # go_install NAME VERSION BINARY MODULE@VERSION
 go_install() {
   local out="$cache/bin/$1/$2"
@@ -72,6 +90,7 @@ case $only in
   all|fake-gcs-server) go_install fake-gcs-server "$FAKE_GCS_VERSION" fake-gcs-server "github.com/fsouza/fake-gcs-server@v$FAKE_GCS_VERSION" ;;&
   all|grpcurl) go_install grpcurl "$GRPCURL_VERSION" grpcurl "github.com/fullstorydev/grpcurl/cmd/grpcurl@v$GRPCURL_VERSION" ;;&
   all|minio) go_install minio "$MINIO_VERSION" minio "github.com/minio/minio@$MINIO_VERSION" ;;&
+  all|hubble) build_hubble ;;&
   *) ;;
 esac
 log "All tools present under $cache/bin"

@@ -20,6 +20,7 @@ describe('versions', () => {
     ['minio', 'MINIO_VERSION'],
     ['fake-gcs-server', 'FAKE_GCS_VERSION'],
     ['grpcurl', 'GRPCURL_VERSION'],
+    ['hubble', 'CILIUM_VERSION'],
   ])('should pin %s to the version build-tools.sh builds', (tool, variable) => {
     expect(versions[tool]).toBe(pinned(variable));
   });

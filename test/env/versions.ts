@@ -11,6 +11,7 @@ export const versions = {
   minio: 'v0.0.0-20260212201848-7aac2a2c5b7c', // newest commit on the Go module proxy (see build-tools.sh)
   'fake-gcs-server': '1.55.1',
   grpcurl: '1.9.3',
+  hubble: '1.18.11', // the github.com/cilium/cilium module (hubble CLI + recorder-client, see build-tools.sh)
 } as const;
 export type Tool = keyof typeof versions;
 
@@ -24,6 +25,8 @@ export const binaries = {
   minio: 'minio',
   'fake-gcs-server': 'fake-gcs-server',
   grpcurl: 'grpcurl',
+  hubble: 'hubble',
+  'recorder-client': 'hubble',
 } as const satisfies Record<string, Tool>;
 export type Binary = keyof typeof binaries;
 
