@@ -33,6 +33,7 @@ describe('proto/load', () => {
       'ListSessions',
       'StartSession',
       'StopSession',
+      'UpdateSession',
     ]);
   });
 });

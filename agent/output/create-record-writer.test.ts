@@ -28,6 +28,7 @@ describe('create-record-writer', () => {
     ['pcap', 'us', 0],
     ['pcapng', 'ns', 0],
     ['pcap', 'ns', 4096],
+    ['pcapng', 'ns', 4096],
   ] as const)(
     'should write the same %s (%s, rotation %i) whether or not the batch byte length is given',
     async (format, timestampResolution, maxFileBytes) => {

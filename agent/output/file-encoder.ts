@@ -18,12 +18,17 @@ export interface FileEncoder {
   header(): Buffer;
   /** Bytes one record with `capturedLength` bytes of data takes in the file. */
   recordBytes(capturedLength: number): number;
-  /** True when every record takes as many bytes in the file as in a batch (pcap). */
-  readonly keepsRecordSize: boolean;
   /**
-   * Encodes the `packets` records in `records[start, end)`, which take
-   * `fileBytes` bytes in the file. The result may be a view of `records` or
-   * of a scratch buffer reused by the next call: write it out before then.
+   * At least the bytes `packets` records that take `recordBytes` bytes in a
+   * batch take in the file, without reading them (exact for pcap), so that a
+   * whole batch can be encoded without walking its records first.
+   */
+  maxEncodedBytes(recordBytes: number, packets: number): number;
+  /**
+   * Encodes the `packets` records in `records[start, end)`, which take at most
+   * `fileBytes` bytes in the file, and returns exactly their bytes. The result
+   * may be a view of `records` or of a scratch buffer reused by the next call:
+   * write it out before then.
    */
   encode(records: Buffer, start: number, end: number, packets: number, fileBytes: number): Buffer;
   /** Bytes appended when the last file is closed (at most trailerBytes long). */

@@ -46,7 +46,7 @@ export function createPcapEncoder(options: PcapEncoderOptions): FileEncoder {
     trailerBytes: 0,
     header: () => Buffer.from(header),
     recordBytes: (capturedLength) => RECORD_HEADER_BYTES + capturedLength,
-    keepsRecordSize: true,
+    maxEncodedBytes: (recordBytes) => recordBytes,
     encode(records, start, end, packets) {
       if (nanoseconds) return records.subarray(start, end);
       const out = scratch.get(end - start);

@@ -19,6 +19,8 @@ const ShbOption = { Hardware: 2, Os: 3, UserApplication: 4 } as const;
 const IdbOption = { Name: 2, Description: 3, TimestampResolution: 9 } as const;
 const IsbOption = { StartTime: 2, EndTime: 3, IfRecv: 4, IfDrop: 5, OsDrop: 7, UserDelivered: 8 } as const;
 const NANOSECOND_RESOLUTION = 9;
+/** Packets up to this size are copied word by word in JavaScript, larger ones with Buffer.copy. */
+const WORD_COPY_MAX_BYTES = 256;
 
 export interface PcapngEncoderOptions {
   readonly linkType: number;
@@ -63,18 +65,18 @@ export function createPcapngEncoder(options: PcapngEncoderOptions): FileEncoder 
     trailerBytes: ISB_BYTES,
     header: () => Buffer.from(header),
     recordBytes: (capturedLength) => EPB_OVERHEAD_BYTES + ((capturedLength + 3) & ~3),
-    keepsRecordSize: false,
+    // An EPB header is 16 bytes longer than a record header, and data is padded to 4 bytes.
+    maxEncodedBytes: (recordBytes, packets) => recordBytes + packets * (EPB_OVERHEAD_BYTES - RECORD_HEADER_BYTES + 3),
     encode(records, start, end, packets, fileBytes) {
       const out = scratch.get(fileBytes);
-      encodeEnhancedPackets(records, start, packets, out);
-      return out;
+      return out.subarray(0, encodeEnhancedPackets(records, start, packets, out));
     },
     trailer: (stats, startMs, endMs) => (stats === undefined ? undefined : statisticsBlock(stats, startMs, endMs)),
   };
 }
 
-/** Writes one Enhanced Packet Block (interface 0, no options) per record into `out`. */
-function encodeEnhancedPackets(records: Buffer, start: number, packets: number, out: Buffer): void {
+/** Writes one Enhanced Packet Block (interface 0, no options) per record into `out`; returns the bytes written. */
+function encodeEnhancedPackets(records: Buffer, start: number, packets: number, out: Buffer): number {
   const src = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const le = HOST_LITTLE_ENDIAN;
@@ -100,10 +102,20 @@ function encodeEnhancedPackets(records: Buffer, start: number, packets: number, 
     dst.setUint32(to + 20, captured, le);
     dst.setUint32(to + 24, original, le);
     const data = from + RECORD_HEADER_BYTES;
-    records.copy(out, to + 28, data, data + captured);
-    if (padded !== captured) out.fill(0, to + 28 + captured, to + 28 + padded);
-    dst.setUint32(to + 28 + padded, total, le);
+    const body = to + 28;
+    if (captured > WORD_COPY_MAX_BYTES) {
+      records.copy(out, body, data, data + captured);
+      if (padded !== captured) out.fill(0, body + captured, body + padded);
+    } else {
+      // Small packets: a native copy and fill per packet cost more than the copy itself.
+      if (padded !== captured) dst.setUint32(body + padded - 4, 0, le); // zero padding, then overwrite with data
+      const words = captured & ~3;
+      for (let k = 0; k < words; k += 4) dst.setUint32(body + k, src.getUint32(data + k, le), le);
+      for (let k = words; k < captured; k++) dst.setUint8(body + k, src.getUint8(data + k));
+    }
+    dst.setUint32(body + padded, total, le);
     from = data + captured;
     to += total;
   }
+  return to;
 }

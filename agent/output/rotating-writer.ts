@@ -1,10 +1,12 @@
 // A RecordWriter over any FileEncoder that rotates files by size and age.
 //
-// Hot path: write() walks the record headers once (one u32 read per record,
-// no copies) to find where the first `packets` records end and where a file
-// must be cut, then hands each file's share to the encoder and writes it with
-// one positioned write. For nanosecond pcap that write is a view of the
-// caller's buffer.
+// Hot path: when the caller passes the batch's recordBytes and the batch
+// surely fits the open file (FileEncoder.maxEncodedBytes), it is encoded and
+// written with one positioned write without reading its records here; for
+// nanosecond pcap that write is a view of the caller's buffer. Otherwise
+// write() walks the record headers once (one u32 read per record, no copies)
+// to find where the first `packets` records end and where a file must be cut,
+// then hands each file's share to the encoder.
 import { randomBytes } from 'node:crypto';
 import type { CaptureStats } from '../capture/capture-source.js';
 import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
@@ -60,21 +62,19 @@ export class RotatingRecordWriter implements RecordWriter {
     }
     if (packets === 0) return;
     const { encoder, maxFileBytes } = this.options;
-    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const le = HOST_LITTLE_ENDIAN;
     if (this.current !== undefined && this.expired(this.current)) this.rotate();
     let file = this.current ?? this.open();
-    // Hot path: a whole batch that fits the open file goes out in one append
-    // without reading each record's header.
-    if (
-      recordBytes !== undefined &&
-      encoder.keepsRecordSize &&
-      recordBytes <= records.length &&
-      (maxFileBytes === 0 || file.bytes + recordBytes + encoder.trailerBytes <= maxFileBytes)
-    ) {
-      this.append(file, records, 0, recordBytes, packets, recordBytes);
-      return;
+    // Hot path: a whole batch that surely fits the open file goes out in one
+    // append without reading each record's header here.
+    if (recordBytes !== undefined && recordBytes <= records.length) {
+      const bound = encoder.maxEncodedBytes(recordBytes, packets);
+      if (maxFileBytes === 0 || file.bytes + bound + encoder.trailerBytes <= maxFileBytes) {
+        this.append(file, records, 0, recordBytes, packets, bound);
+        return;
+      }
     }
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const le = HOST_LITTLE_ENDIAN;
     let start = 0;
     let offset = 0;
     let segmentPackets = 0;

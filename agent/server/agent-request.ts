@@ -1,5 +1,7 @@
 // Maps tapedeck's StartSessionRequest (tapedeck.agent.v1) to a validated SessionSpec.
 import { status } from '@grpc/grpc-js';
+import { FilterError } from '../capture/capture-error.js';
+import type { Filter__Output } from '../../proto/generated/tapedeck/agent/v1/Filter.js';
 import type { SessionSpec__Output } from '../../proto/generated/tapedeck/agent/v1/SessionSpec.js';
 import type { IncludeEntry, OutputFormat, Protocol, RecordingRef, SessionSpec } from '../session/session-spec.js';
 import { IMPLEMENTED_FORMATS, sessionIdFor } from '../session/session-spec.js';
@@ -40,6 +42,43 @@ function recordingRef(spec: SessionSpec__Output): RecordingRef {
   const iteration = bounded('spec.recording.iteration', ref.iteration, REQUEST_LIMITS.maxIteration);
   if (iteration < 1) throw invalid('spec.recording.iteration', 'must be at least 1');
   return { namespace: ref.namespace, name: ref.name, uid: ref.uid, iteration };
+}
+
+export interface AgentFilter {
+  readonly include: IncludeEntry[];
+  readonly bpf: string;
+  /** include + bpf as one compiled pcap-filter expression. */
+  readonly filter: string;
+}
+
+/** Validates a Filter message; `field` prefixes the field names in errors ("spec.filter", "filter"). */
+export function agentFilter(
+  message: Filter__Output | null | undefined,
+  field: string,
+  buildFilter: BuildFilter,
+): AgentFilter {
+  const entries = message?.include ?? [];
+  if (entries.length > REQUEST_LIMITS.maxIncludeEntries) {
+    throw invalid(`${field}.include`, `at most ${REQUEST_LIMITS.maxIncludeEntries} entries are allowed`);
+  }
+  const include: IncludeEntry[] = entries.map((entry, i) => ({
+    sourceCIDR: cidr(`${field}.include[${i}].sourceCIDR`, entry.sourceCidr, true),
+    sourcePort: port(`${field}.include[${i}].sourcePort`, entry.sourcePort),
+    destinationCIDR: cidr(`${field}.include[${i}].destinationCIDR`, entry.destinationCidr, true),
+    destinationPort: port(`${field}.include[${i}].destinationPort`, entry.destinationPort),
+    protocol: protocol(`${field}.include[${i}].protocol`, entry.protocol, PROTOCOLS),
+  }));
+  const expression = bpf(`${field}.bpf`, message?.bpf);
+  try {
+    return { include, bpf: expression, filter: buildFilter(include, expression) };
+  } catch (error) {
+    if (!(error instanceof FilterError)) throw error;
+    // libpcap's verdict, named after the request's field ("spec.filter.bpf: syntax error").
+    const detail = error.message.startsWith(`${error.field}: `)
+      ? error.message.slice(error.field.length + 2)
+      : error.message;
+    throw new RequestError(status.INVALID_ARGUMENT, `${field}.${error.field}`, detail, { cause: error });
+  }
 }
 
 function formats(spec: SessionSpec__Output): OutputFormat[] {
@@ -88,18 +127,7 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
   if (!INTERFACE_PATTERN.test(iface)) {
     throw invalid('spec.interfaces[0]', `${JSON.stringify(iface.slice(0, 64))} is not an interface name`);
   }
-  const entries = spec.filter?.include ?? [];
-  if (entries.length > REQUEST_LIMITS.maxIncludeEntries) {
-    throw invalid('spec.filter.include', `at most ${REQUEST_LIMITS.maxIncludeEntries} entries are allowed`);
-  }
-  const include: IncludeEntry[] = entries.map((entry, i) => ({
-    sourceCIDR: cidr(`spec.filter.include[${i}].sourceCIDR`, entry.sourceCidr, true),
-    sourcePort: port(`spec.filter.include[${i}].sourcePort`, entry.sourcePort),
-    destinationCIDR: cidr(`spec.filter.include[${i}].destinationCIDR`, entry.destinationCidr, true),
-    destinationPort: port(`spec.filter.include[${i}].destinationPort`, entry.destinationPort),
-    protocol: protocol(`spec.filter.include[${i}].protocol`, entry.protocol, PROTOCOLS),
-  }));
-  const expression = bpf('spec.filter.bpf', spec.filter?.bpf);
+  const { include, bpf: expression, filter } = agentFilter(spec.filter, 'spec.filter', buildFilter);
   const stop = spec.stopCondition;
   const rotation = spec.output?.rotation;
   return {
@@ -108,7 +136,7 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
     interface: iface,
     include,
     bpf: expression,
-    filter: buildFilter(include, expression),
+    filter,
     snaplen: bounded('spec.maxCaptureLength', spec.maxCaptureLength, REQUEST_LIMITS.maxSnaplen),
     limits: {
       packets: count('spec.stopCondition.packetsCapturedCount', stop?.packetsCapturedCount),

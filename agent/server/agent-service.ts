@@ -1,12 +1,13 @@
 // tapedeck.agent.v1.AgentService: sessions tied to Recordings (idempotent
-// start by uid + iteration), stop, get and list with statistics and files.
+// start by uid + iteration), stop, get and list with statistics and files,
+// and a live filter update (UpdateSession).
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentServiceHandlers } from '../../proto/generated/tapedeck/agent/v1/AgentService.js';
 import type { StartSessionRequest__Output } from '../../proto/generated/tapedeck/agent/v1/StartSessionRequest.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { StopReason } from '../session/stop-condition.js';
-import { agentSessionSpec } from './agent-request.js';
+import { agentFilter, agentSessionSpec } from './agent-request.js';
 import type { BuildFilter } from './hubble-request.js';
 import { invalid } from './request-error.js';
 import { toServiceError } from './status.js';
@@ -55,6 +56,11 @@ export function agentHandlers({ manager, buildFilter, logger }: AgentServiceOpti
       return sessionProto(await manager.stop(sessionId(request.id), reason));
     }),
     GetSession: unary(logger, 'GetSession', (request) => sessionProto(manager.get(sessionId(request.id)).snapshot())),
+    UpdateSession: unary(logger, 'UpdateSession', async (request) => {
+      const id = sessionId(request.id);
+      if (!request.filter) throw invalid('filter', 'is required');
+      return sessionProto(await manager.update(id, agentFilter(request.filter, 'filter', buildFilter)));
+    }),
     ListSessions: unary(logger, 'ListSessions', (request) => ({
       nodeName: manager.nodeName,
       sessions: manager.list(request.recordingUid).map(sessionProto),

@@ -11,6 +11,8 @@ const SESSION_STATUS: Record<SessionErrorCode, status> = {
   [SessionErrorCode.Conflict]: status.ALREADY_EXISTS,
   [SessionErrorCode.StartFailed]: status.INTERNAL,
   [SessionErrorCode.ShuttingDown]: status.UNAVAILABLE,
+  [SessionErrorCode.NotRunning]: status.FAILED_PRECONDITION,
+  [SessionErrorCode.UpdateFailed]: status.INTERNAL,
 };
 
 const CAPTURE_STATUS: Record<CaptureErrorCode, status> = {
@@ -40,7 +42,9 @@ function codeOf(error: unknown): status | undefined {
 /** The status of `error`; a session start failure takes the status of its cause. */
 export function statusOf(error: unknown): status {
   if (error instanceof SessionError) {
-    if (error.code === SessionErrorCode.StartFailed) return codeOf(error.cause) ?? status.INTERNAL;
+    if (error.code === SessionErrorCode.StartFailed || error.code === SessionErrorCode.UpdateFailed) {
+      return codeOf(error.cause) ?? status.INTERNAL;
+    }
     return SESSION_STATUS[error.code];
   }
   return codeOf(error) ?? status.INTERNAL;

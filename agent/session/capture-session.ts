@@ -8,6 +8,7 @@ import type { OutputFile, RecordWriter } from '../output/record-writer.js';
 import { sha256File } from './file-digest.js';
 import type { SessionPorts } from './ports.js';
 import { SessionError, SessionErrorCode } from './session-error.js';
+import { SwappableCapture } from './swappable-capture.js';
 import type { SessionFile, SessionSnapshot, SessionStats } from './session-snapshot.js';
 import { SessionState } from './session-snapshot.js';
 import type { SessionSpec } from './session-spec.js';
@@ -51,9 +52,9 @@ export class CaptureSession {
   });
 
   private constructor(
-    readonly spec: SessionSpec,
+    private currentSpec: SessionSpec,
     private readonly context: SessionContext,
-    private readonly handle: CaptureHandle,
+    private readonly handle: SwappableCapture,
     private readonly writers: readonly RecordWriter[],
   ) {
     this.startTime = new Date(context.ports.clock.now());
@@ -62,9 +63,10 @@ export class CaptureSession {
   /** Opens the capture and the writers; throws SessionError(StartFailed) and leaves nothing open on failure. */
   static start(spec: SessionSpec, context: SessionContext): CaptureSession {
     const { ports } = context;
-    let handle: CaptureHandle;
+    let handle: SwappableCapture;
     try {
-      handle = ports.openCapture({ interface: spec.interface, filter: spec.filter, snaplen: spec.snaplen });
+      const options = { interface: spec.interface, filter: spec.filter, snaplen: spec.snaplen };
+      handle = new SwappableCapture(ports.openCapture, options);
     } catch (error) {
       throw new SessionError(SessionErrorCode.StartFailed, `open capture on ${spec.interface}: ${messageOf(error)}`, {
         cause: error,
@@ -102,6 +104,35 @@ export class CaptureSession {
 
   get id(): string {
     return this.spec.id;
+  }
+
+  /** The spec as started, with the filter of the latest updateFilter(). */
+  get spec(): SessionSpec {
+    return this.currentSpec;
+  }
+
+  /**
+   * Replaces the filter of a running session (UpdateSession): the same files keep
+   * being written, see SwappableCapture for the overlap. `update` carries include,
+   * bpf and the compiled filter; the same filter again is a no-op.
+   */
+  async updateFilter(update: Pick<SessionSpec, 'include' | 'bpf' | 'filter'>): Promise<SessionSnapshot> {
+    const { include, bpf, filter } = update;
+    const same = JSON.stringify([include, bpf]) === JSON.stringify([this.spec.include, this.spec.bpf]);
+    if (same && filter === this.spec.filter) return this.snapshot();
+    if (this.state !== SessionState.Running) {
+      throw new SessionError(SessionErrorCode.NotRunning, `session ${this.spec.id} is not running`);
+    }
+    try {
+      await this.handle.replace(filter);
+    } catch (error) {
+      throw new SessionError(SessionErrorCode.UpdateFailed, `replace capture filter: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    this.currentSpec = { ...this.currentSpec, include, bpf, filter };
+    this.context.logger.info({ filter }, 'Updated capture filter');
+    return this.snapshot();
   }
 
   isActive(): boolean {

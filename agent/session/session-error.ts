@@ -9,6 +9,10 @@ export const SessionErrorCode = {
   Conflict: 'TD_ERR_SESSION_CONFLICT',
   /** Opening the capture or a writer failed. */
   StartFailed: 'TD_ERR_SESSION_START',
+  /** UpdateSession on a session that has stopped. */
+  NotRunning: 'TD_ERR_SESSION_NOT_RUNNING',
+  /** The new capture handle of an UpdateSession could not be opened. */
+  UpdateFailed: 'TD_ERR_SESSION_UPDATE',
   /** The agent is shutting down. */
   ShuttingDown: 'TD_ERR_SESSION_SHUTDOWN',
 } as const;

@@ -114,6 +114,11 @@ export class SessionManager {
     return this.get(id).stop(reason);
   }
 
+  /** Replaces a running session's filter; the same filter again returns the session unchanged. */
+  update(id: string, filter: Pick<SessionSpec, 'include' | 'bpf' | 'filter'>): Promise<SessionSnapshot> {
+    return this.get(id).updateFilter(filter);
+  }
+
   /** Refuses new sessions, stops every running one and waits until all files are final. */
   async shutdown(): Promise<SessionSnapshot[]> {
     this.shuttingDown = true;

@@ -4,6 +4,7 @@
 import { RecordingPhase as Phase } from '../api/recording.js';
 import { SessionState, StopReason } from '../dispatch/agent-client.js';
 import type { SessionReport } from '../dispatch/agent-client.js';
+import { buildSessionFilter, sameFilter } from '../dispatch/session-spec.js';
 import { parseDuration } from '../schedule/duration.js';
 import { ScheduleError, WindowState, nextTransition, parseSchedule, scheduleAt } from '../schedule/schedule.js';
 import type { ScheduleState } from '../schedule/schedule.js';
@@ -38,7 +39,9 @@ export interface Target {
 
 export type Action =
   | { kind: 'start'; node: string; iteration: number; podIPs: string[]; deadline: number }
-  | { kind: 'stop'; node: string; iteration: number; reason: string };
+  | { kind: 'stop'; node: string; iteration: number; reason: string }
+  /** A running session whose filter is not the desired one (pods came or went): replace it. */
+  | { kind: 'update'; node: string; iteration: number; podIPs: string[] };
 
 export interface DecideInput {
   recording: RecordingView;
@@ -127,6 +130,11 @@ export function decide(input: DecideInput): Decision {
       actions.push({ kind: 'stop', node, iteration: s.iteration, reason: StopReason.Duration });
     } else if (!targeted.has(node)) {
       actions.push({ kind: 'stop', node, iteration: s.iteration, reason: StopReason.Stopped });
+    } else if (s.filter !== undefined) {
+      const podIPs = targeted.get(node)?.podIPs ?? [];
+      if (!sameFilter(s.filter, buildSessionFilter(recording, podIPs))) {
+        actions.push({ kind: 'update', node, iteration: s.iteration, podIPs });
+      }
     }
   }
 

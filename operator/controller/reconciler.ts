@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { DispatchError, DispatchErrorCode, SessionState } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
-import { buildSessionSpec } from '../dispatch/session-spec.js';
+import { buildSessionFilter, buildSessionSpec } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
 import { decide } from './decide.js';
 import type { Action } from './decide.js';
@@ -37,6 +37,8 @@ export interface ReconcilerDeps {
   /** Returns false when this replica must not act (not the leader). */
   mayAct?: () => boolean;
 }
+
+const FAILURE_REASONS = { start: 'StartFailed', stop: 'StopFailed', update: 'UpdateFailed' } as const;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -127,6 +129,11 @@ export class Reconciler {
         const spec = buildSessionSpec(recording, action.iteration, action.podIPs);
         result = await agents.startSession(action.node, spec);
         nodeLog.info('Started capture');
+      } else if (action.kind === 'update') {
+        const key = { recordingUid: uid, iteration: action.iteration };
+        const filter = buildSessionFilter(recording, action.podIPs);
+        result = await agents.updateSession(action.node, key, filter);
+        nodeLog.info({ bpf: filter.bpf }, 'Updated capture filter');
       } else {
         const key = { recordingUid: uid, iteration: action.iteration };
         result = await agents.stopSession(action.node, key, action.reason as StopReason);
@@ -138,7 +145,7 @@ export class Reconciler {
       nodeLog.warn({ err: error }, `Failed to ${action.kind} capture`);
       failures.push({
         type: 'Warning',
-        reason: action.kind === 'start' ? 'StartFailed' : 'StopFailed',
+        reason: FAILURE_REASONS[action.kind],
         message: `Node ${action.node}: ${message(error)}`,
       });
       // A rejected start (bad spec for this agent) fails the node for this iteration; anything else

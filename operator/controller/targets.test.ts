@@ -60,6 +60,8 @@ describe('resolveTargets', () => {
       pod('n1', '10.0.2.1', { namespace: 'other' }),
       pod('n1', '10.0.2.2', { labels: { app: 'cart' } }),
       pod('n1', '10.0.2.3', { terminating: true }),
+      // Not running yet: no IP to narrow the filter with, so it does not make n1 a target.
+      pod('n1', '', { podIPs: [] }),
     ];
     const r = rec({
       podSelector: { matchLabels: { app: 'checkout' } },

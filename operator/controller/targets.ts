@@ -45,7 +45,7 @@ export function matches(selector: LabelSelector | undefined, labels: Record<stri
   return true;
 }
 
-/** Nodes matching nodeSelector; with a podSelector, only those hosting matching pods (with their IPs). */
+/** Nodes matching nodeSelector; with a podSelector, only those hosting matching pods that have IPs (with the IPs). */
 export function resolveTargets(recording: RecordingView, nodes: NodeInfo[], pods: PodInfo[]): Target[] {
   const target = recording.spec.target;
   const selected = nodes.filter((n) => matches(target?.nodeSelector, n.labels));
@@ -55,6 +55,8 @@ export function resolveTargets(recording: RecordingView, nodes: NodeInfo[], pods
   const ipsByNode = new Map<string, Set<string>>();
   for (const pod of pods) {
     if (pod.namespace !== recording.metadata.namespace || pod.terminating || pod.nodeName === undefined) continue;
+    // Without an IP yet the pod cannot narrow the filter: capturing the whole node meanwhile would be wrong.
+    if (pod.podIPs.length === 0) continue;
     if (!matches(target.podSelector, pod.labels)) continue;
     const ips = ipsByNode.get(pod.nodeName) ?? new Set<string>();
     for (const ip of pod.podIPs) ips.add(ip);

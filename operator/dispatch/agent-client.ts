@@ -4,9 +4,9 @@
 // repeated start is idempotent and a restarted operator adopts what is running.
 
 import { StopReason } from '../api/recording.js';
-import type { SessionSpec } from './agent-proto.js';
+import type { SessionFilter, SessionSpec } from './agent-proto.js';
 
-export type { SessionSpec };
+export type { SessionFilter, SessionSpec };
 
 export const SessionState = {
   Running: 'Running',
@@ -32,6 +32,8 @@ export interface SessionReport extends SessionKey {
   packetsLost: number;
   bytesLost: number;
   files: { path: string; format: string; bytes: number; closed: boolean }[];
+  /** The filter the session captures with now (absent when the agent does not say). */
+  filter?: SessionFilter;
 }
 
 export interface AgentClient {
@@ -39,6 +41,8 @@ export interface AgentClient {
   startSession(node: string, spec: SessionSpec): Promise<SessionReport>;
   /** Stops the session; resolves to its final report, or undefined if the agent does not know it. */
   stopSession(node: string, key: SessionKey, reason: StopReason): Promise<SessionReport | undefined>;
+  /** Replaces a running session's filter (idempotent); resolves to the session's report. */
+  updateSession(node: string, key: SessionKey, filter: SessionFilter): Promise<SessionReport>;
   /** Every session the agent on `node` knows of, running or finished. */
   listSessions(node: string): Promise<SessionReport[]>;
 }

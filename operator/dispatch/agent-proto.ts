@@ -9,6 +9,7 @@ type Out<K extends keyof V1> = V1[K] extends MessageTypeDefinition<infer _I, inf
 
 export type AgentServiceClient = InstanceType<V1['AgentService']>;
 export type SessionSpec = In<'SessionSpec'>;
+export type SessionFilter = In<'Filter'>;
 export type Session = Out<'Session'>;
 export type StartSessionResponse = Out<'StartSessionResponse'>;
 export type ListSessionsResponse = Out<'ListSessionsResponse'>;

@@ -66,4 +66,11 @@ describe('toReport', () => {
       files: [{ path: '/d/a.pcap', format: 'pcap', bytes: 24, closed: true }],
     });
   });
+
+  it('should carry the filter the session captures with now', () => {
+    const base = session({});
+    const filter = { include: [], bpf: '(udp) and (host 10.0.0.1)' };
+    const report = toReport({ ...base, spec: base.spec && { ...base.spec, filter } });
+    expect(report.filter).toEqual(filter);
+  });
 });

@@ -11,7 +11,7 @@ import type {
   StopReasonName,
 } from './agent-proto.js';
 import { DispatchError, DispatchErrorCode, SessionState, StopReason } from './agent-client.js';
-import type { AgentClient, SessionKey, SessionReport, SessionSpec } from './agent-client.js';
+import type { AgentClient, SessionFilter, SessionKey, SessionReport, SessionSpec } from './agent-client.js';
 import { sessionId } from './session-spec.js';
 
 /** Every agent call gives up after this long; the reconcile retries with backoff. */
@@ -77,6 +77,8 @@ export function toReport(s: Session): SessionReport {
       closed: f.closed,
     })),
   };
+  const filter = s.spec?.filter;
+  if (filter) report.filter = { include: filter.include, bpf: filter.bpf };
   const reason = stopReasons[s.stopReason];
   if (reason !== undefined) report.stopReason = reason;
   if (s.message !== '') report.message = s.message;
@@ -117,6 +119,12 @@ export class GrpcAgentClient implements AgentClient {
       }
       throw error;
     }
+  }
+
+  async updateSession(node: string, key: SessionKey, filter: SessionFilter): Promise<SessionReport> {
+    const client = this.client(node);
+    const request = { id: sessionId(key.recordingUid, key.iteration), filter };
+    return toReport(await this.call<Session>(node, (o, cb) => client.updateSession(request, o, cb)));
   }
 
   async listSessions(node: string): Promise<SessionReport[]> {

@@ -1,7 +1,7 @@
 // Translates a Recording (plus the iteration and the pod IPs selected on one
 // node) into the agent's typed session spec. The agent never reads Recordings.
 import type { Recording } from '../api/recording.js';
-import type { Duration, OutputFormatName, ProtocolName, SessionSpec } from './agent-proto.js';
+import type { Duration, OutputFormatName, ProtocolName, SessionFilter, SessionSpec } from './agent-proto.js';
 import { parseDuration } from '../schedule/duration.js';
 
 const protocols: Record<string, ProtocolName> = {
@@ -49,6 +49,36 @@ export function sessionId(uid: string, iteration: number): string {
   return `${uid}-${iteration}`;
 }
 
+/** The session filter for `recording` on a node hosting `podIPs` (none without a podSelector). */
+export function buildSessionFilter(recording: Recording, podIPs: string[]): SessionFilter {
+  return {
+    include: (recording.spec.filter?.include ?? []).map((rule) => ({
+      sourceCidr: rule.sourceCIDR ?? '',
+      sourcePort: rule.sourcePort ?? 0,
+      destinationCidr: rule.destinationCIDR ?? '',
+      destinationPort: rule.destinationPort ?? 0,
+      protocol: protocols[rule.protocol] ?? 'PROTOCOL_ANY',
+    })),
+    bpf: narrowBpf(recording.spec.filter?.bpf ?? '', podIPs),
+  };
+}
+
+/** Whether two filters select the same packets as written (defaults filled in, so proto output compares). */
+export function sameFilter(a: SessionFilter, b: SessionFilter): boolean {
+  const key = (f: SessionFilter): string =>
+    JSON.stringify([
+      (f.include ?? []).map((e) => [
+        e.sourceCidr ?? '',
+        e.sourcePort ?? 0,
+        e.destinationCidr ?? '',
+        e.destinationPort ?? 0,
+        e.protocol ?? 'PROTOCOL_ANY',
+      ]),
+      f.bpf ?? '',
+    ]);
+  return key(a) === key(b);
+}
+
 export function buildSessionSpec(recording: Recording, iteration: number, podIPs: string[]): SessionSpec {
   const spec = recording.spec;
   const stop = spec.stopCondition ?? {};
@@ -60,16 +90,7 @@ export function buildSessionSpec(recording: Recording, iteration: number, podIPs
       iteration,
     },
     interfaces: spec.target.interfaces,
-    filter: {
-      include: (spec.filter?.include ?? []).map((rule) => ({
-        sourceCidr: rule.sourceCIDR ?? '',
-        sourcePort: rule.sourcePort ?? 0,
-        destinationCidr: rule.destinationCIDR ?? '',
-        destinationPort: rule.destinationPort ?? 0,
-        protocol: protocols[rule.protocol] ?? 'PROTOCOL_ANY',
-      })),
-      bpf: narrowBpf(spec.filter?.bpf ?? '', podIPs),
-    },
+    filter: buildSessionFilter(recording, podIPs),
     maxCaptureLength: spec.maxCaptureLength,
     stopCondition: {
       packetsCapturedCount: stop.packetsCapturedCount ?? 0,

@@ -21,6 +21,7 @@ import type { StartSessionResponse as _tapedeck_agent_v1_StartSessionResponse, S
 import type { Statistics as _tapedeck_agent_v1_Statistics, Statistics__Output as _tapedeck_agent_v1_Statistics__Output } from './tapedeck/agent/v1/Statistics.js';
 import type { StopCondition as _tapedeck_agent_v1_StopCondition, StopCondition__Output as _tapedeck_agent_v1_StopCondition__Output } from './tapedeck/agent/v1/StopCondition.js';
 import type { StopSessionRequest as _tapedeck_agent_v1_StopSessionRequest, StopSessionRequest__Output as _tapedeck_agent_v1_StopSessionRequest__Output } from './tapedeck/agent/v1/StopSessionRequest.js';
+import type { UpdateSessionRequest as _tapedeck_agent_v1_UpdateSessionRequest, UpdateSessionRequest__Output as _tapedeck_agent_v1_UpdateSessionRequest__Output } from './tapedeck/agent/v1/UpdateSessionRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -57,6 +58,7 @@ export interface ProtoGrpcType {
         StopCondition: MessageTypeDefinition<_tapedeck_agent_v1_StopCondition, _tapedeck_agent_v1_StopCondition__Output>
         StopReason: EnumTypeDefinition
         StopSessionRequest: MessageTypeDefinition<_tapedeck_agent_v1_StopSessionRequest, _tapedeck_agent_v1_StopSessionRequest__Output>
+        UpdateSessionRequest: MessageTypeDefinition<_tapedeck_agent_v1_UpdateSessionRequest, _tapedeck_agent_v1_UpdateSessionRequest__Output>
       }
     }
   }

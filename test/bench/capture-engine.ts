@@ -2,51 +2,134 @@
 // and peak memory can be measured apart from the harness (the benchmark and
 // the capture integration tests spawn it, possibly under `ip netns exec`).
 //
-// Writes every batch to a pcap file, prints {"event":"ready",...} once the
-// handle is open, and on SIGTERM/SIGINT (or "stop" on stdin) closes the
-// capture and prints one {"event":"done",...} line with its statistics.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+// --writer session (the default) runs what the agent runs for a recording: a
+// CaptureSession (agent/session/) over the native capture, writing through
+// agent/output's writer exactly as agent/main.ts creates it (no hashing while
+// writing; the session hashes each file once it is closed). --writer raw
+// appends each batch with one write and nothing else (engine-only baseline,
+// and the only mode that can hold batches, --hold-ms, to force overload).
+//
+// Prints {"event":"ready",...} once the handle is open, and on SIGTERM/SIGINT
+// (or "stop" on stdin) stops and prints one {"event":"done",...} line with its
+// statistics and CPU time: `cpu` up to the moment every file is written and
+// closed, `cpuTotal` also counting the sha256 of the files at close.
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openNativeCapture } from '../../agent/capture/native-capture.js';
-import type { PacketBatch } from '../../agent/capture/packet-batch.js';
+import pino from 'pino';
+import type { CaptureHandle, CaptureStats } from '../../agent/capture/capture-source.js';
+import { openNativeCapture, type NativeCaptureHandle } from '../../agent/capture/native-capture.js';
+import { systemClock } from '../../agent/output/clock.js';
 import { createRecordWriter, PacketFileFormat } from '../../agent/output/create-record-writer.js';
-import type { OutputFile } from '../../agent/output/record-writer.js';
+import type { RecordWriter } from '../../agent/output/record-writer.js';
+import { CaptureSession } from '../../agent/session/capture-session.js';
+import type { CreateWriter } from '../../agent/session/ports.js';
+import { OutputFormat } from '../../agent/session/session-spec.js';
+import { NO_LIMITS, StopReason } from '../../agent/session/stop-condition.js';
 
 const { values } = parseArgs({
   options: {
     interface: { type: 'string', default: 'lo' },
     filter: { type: 'string', default: '' },
-    out: { type: 'string' },
-    writer: { type: 'string', default: 'agent' }, // agent (agent/output pcap writer) | raw (one write per batch)
+    out: { type: 'string' }, // raw: the file; session: a directory that exists
+    writer: { type: 'string', default: 'session' }, // session | raw
+    format: { type: 'string', default: 'pcap' }, // session: pcap | pcapng
     snaplen: { type: 'string', default: '0' },
     'buffer-bytes': { type: 'string', default: '0' },
     'batch-count': { type: 'string' },
     'batch-bytes': { type: 'string' },
-    'hold-ms': { type: 'string', default: '0' }, // slow consumer: keep each batch this long
-    sha256: { type: 'boolean', default: true }, // agent writer: hash files while writing (the agent's default)
-    'no-sha256': { type: 'boolean', default: false },
+    'hold-ms': { type: 'string', default: '0' }, // raw only: keep each batch this long
+    sha256: { type: 'boolean', default: false }, // session: also hash while writing (the agent does not)
   },
 });
 const out = values.out;
-if (out === undefined) throw new Error('--out FILE is required');
+if (out === undefined) throw new Error('--out is required');
 const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+const holdMs = Number(values['hold-ms']);
+const sessionMode = values.writer !== 'raw';
+if (sessionMode && holdMs > 0) throw new Error('--hold-ms needs --writer raw');
 
-const handle = openNativeCapture({
-  interface: values.interface,
-  filter: values.filter,
-  snaplen: Number(values.snaplen),
-  bufferBytes: Number(values['buffer-bytes']),
-  ...(values['batch-count'] === undefined ? {} : { batchCount: num(values['batch-count']) }),
-  ...(values['batch-bytes'] === undefined ? {} : { batchBytes: num(values['batch-bytes']) }),
-});
-
-interface Sink {
-  write(batch: PacketBatch): void;
-  close(): Promise<readonly string[]>;
+let native: NativeCaptureHandle | undefined;
+let batches = 0;
+/** The engine with its tuning flags; counts batches (one call per batch, not per packet). */
+function openEngine(options: { interface: string; filter: string; snaplen: number }): CaptureHandle {
+  const handle = openNativeCapture({
+    ...options,
+    bufferBytes: Number(values['buffer-bytes']),
+    ...(values['batch-count'] === undefined ? {} : { batchCount: num(values['batch-count']) }),
+    ...(values['batch-bytes'] === undefined ? {} : { batchBytes: num(values['batch-bytes']) }),
+  });
+  native = handle;
+  return {
+    linkType: handle.linkType,
+    snaplen: handle.snaplen,
+    onBatch: (listener) =>
+      handle.onBatch((batch) => {
+        batches += 1;
+        listener(batch);
+      }),
+    stats: () => handle.stats(),
+    close: () => handle.close(),
+  };
 }
 
-function rawSink(path: string): Sink {
+let cpuWritten: NodeJS.CpuUsage | undefined;
+interface Engine {
+  handle: NativeCaptureHandle;
+  stop(): Promise<{ packetsWritten: number; files: readonly string[]; stats: CaptureStats }>;
+}
+
+function sessionEngine(directory: string): Engine {
+  mkdirSync(directory, { recursive: true });
+  const format = values.format === 'pcapng' ? OutputFormat.Pcapng : OutputFormat.Pcap;
+  // As agent/main.ts does, plus an optional hash while writing (--sha256).
+  const createWriter: CreateWriter = (options) => {
+    const writer: RecordWriter = createRecordWriter({
+      ...options,
+      format: format === OutputFormat.Pcapng ? PacketFileFormat.Pcapng : PacketFileFormat.Pcap,
+      sha256: values.sha256,
+    });
+    // Everything written, fsynced and closed: the capture path ends here.
+    const close: RecordWriter['close'] = (stats) =>
+      writer.close(stats).finally(() => (cpuWritten = process.cpuUsage(cpuAtReady)));
+    return { write: (r, p, b) => writer.write(r, p, b), files: () => writer.files(), close };
+  };
+  const session = CaptureSession.start(
+    {
+      id: 'bench',
+      interface: values.interface,
+      include: [],
+      bpf: values.filter,
+      filter: values.filter,
+      snaplen: Number(values.snaplen),
+      limits: NO_LIMITS,
+      formats: [format],
+      rotation: { maxFileBytes: 0, maxFileAgeMs: 0 },
+      filePrefix: 'bench',
+      labels: {},
+    },
+    {
+      nodeName: 'bench',
+      directory,
+      ports: { openCapture: openEngine, createWriter, clock: systemClock },
+      logger: pino({ level: 'info' }, pino.destination({ dest: 2, sync: true })),
+    },
+  );
+  const handle = native;
+  if (handle === undefined) throw new Error('the session did not open the capture');
+  return {
+    handle,
+    stop: async () => {
+      const snapshot = await session.stop(StopReason.Stopped);
+      if (snapshot.message !== '') process.stderr.write(`session: ${snapshot.message}\n`);
+      const files = snapshot.files.map((f) => f.path);
+      return { packetsWritten: snapshot.stats.packetsCaptured, files, stats: handle.stats() };
+    },
+  };
+}
+
+function rawEngine(path: string): Engine {
+  const handle = openEngine({ interface: values.interface, filter: values.filter, snaplen: Number(values.snaplen) });
+  if (native === undefined) throw new Error('no capture handle');
   const fd = openSync(path, 'w');
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b23c4d, 0); // nanosecond pcap, host (little-endian) order
@@ -55,69 +138,72 @@ function rawSink(path: string): Sink {
   header.writeUInt32LE(handle.snaplen, 16);
   header.writeUInt32LE(handle.linkType, 20);
   writeSync(fd, header);
-  return {
-    write: (b) => void writeSync(fd, b.data, 0, b.length),
-    close: async () => (closeSync(fd), [path]),
-  };
-}
-
-function agentSink(path: string): Sink {
-  const writer = createRecordWriter({
-    format: PacketFileFormat.Pcap,
-    directory: dirname(path),
-    filePrefix:
-      basename(path)
-        .replace(/[^a-z0-9]/g, '')
-        .replace(/^[^a-z]+/, '')
-        .slice(0, 20) || 'bench',
-    nodeName: 'bench',
-    linkType: handle.linkType,
-    snaplen: handle.snaplen,
-    interfaceName: values.interface,
-    sha256: values.sha256 && !values['no-sha256'],
+  let packetsWritten = 0;
+  handle.onBatch((batch) => {
+    const done = (): void => {
+      writeSync(fd, batch.data, 0, batch.length);
+      packetsWritten += batch.packets;
+      batch.release();
+    };
+    if (holdMs > 0) setTimeout(done, holdMs);
+    else done();
   });
   return {
-    write: (b) => writer.write(b.data.subarray(0, b.length), b.packets),
-    close: async () => (await writer.close()).map((f: OutputFile) => f.path),
+    handle: native,
+    stop: async () => {
+      const stats = await handle.close();
+      if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs + 50));
+      closeSync(fd);
+      cpuWritten = process.cpuUsage(cpuAtReady);
+      return { packetsWritten, files: [path], stats };
+    },
   };
 }
-
-const sink = values.writer === 'raw' ? rawSink(out) : agentSink(out);
-const holdMs = Number(values['hold-ms']);
-let packetsWritten = 0;
-let batches = 0;
-handle.onBatch((batch) => {
-  batches += 1;
-  const done = (): void => {
-    sink.write(batch);
-    packetsWritten += batch.packets;
-    batch.release();
-  };
-  if (holdMs > 0) setTimeout(done, holdMs);
-  else done();
-});
 
 function peakRssKiB(): number {
   const match = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
   return match?.[1] !== undefined ? Number(match[1]) : 0;
 }
 
+/** CPU seconds per thread name (the capture thread is "td-capture", JavaScript runs on the process's name). */
+function threadCpu(): Record<string, number> {
+  const byName: Record<string, number> = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
+const cpuAtReady = process.cpuUsage();
+const threadsAtReady = threadCpu();
+const engine = sessionMode ? sessionEngine(out) : rawEngine(out);
+
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const stats = await handle.close();
-  if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs + 50));
-  const files = await sink.close();
+  const threadsAtStop = threadCpu();
+  const result = await engine.stop();
   // CPU from "ready" on: the harness's TypeScript loader is not the engine.
-  const cpu = process.cpuUsage(cpuAtReady);
-  const raw = handle.rawStats();
-  const error = handle.error()?.message;
-  const done = { event: 'done', stats, raw, error, packetsWritten, batches, files, cpu, peakRssKiB: peakRssKiB() };
+  const cpuTotal = process.cpuUsage(cpuAtReady);
+  const threads = Object.fromEntries(
+    Object.entries(threadsAtStop).map(([name, s]) => [name, +(s - (threadsAtReady[name] ?? 0)).toFixed(2)]),
+  );
+  const raw = engine.handle.rawStats();
+  const error = engine.handle.error()?.message;
+  const cpu = cpuWritten ?? cpuTotal;
+  const done = { event: 'done', ...result, raw, error, batches, cpu, cpuTotal, threads, peakRssKiB: peakRssKiB() };
   process.stdout.write(`${JSON.stringify(done)}\n`);
   process.exit(0);
 }
-handle.onError((error) => {
+engine.handle.onError((error) => {
   process.stdout.write(`${JSON.stringify({ event: 'error', message: error.message })}\n`);
   void stop();
 });
@@ -126,5 +212,5 @@ process.on('SIGINT', () => void stop());
 process.stdin.on('data', (d) => {
   if (d.toString().includes('stop')) void stop();
 });
-const cpuAtReady = process.cpuUsage();
-process.stdout.write(`${JSON.stringify({ event: 'ready', linkType: handle.linkType, snaplen: handle.snaplen })}\n`);
+const ready = { event: 'ready', linkType: engine.handle.linkType, snaplen: engine.handle.snaplen };
+process.stdout.write(`${JSON.stringify(ready)}\n`);

@@ -3,22 +3,49 @@
 // independent counting with capinfos. Arguments are always arrays, never shell text.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const ENGINE = fileURLToPath(new URL('./capture-engine.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const COMPILED = join(ROOT, 'node_modules', '.cache', 'tapedeck-bench');
+const ADDON = join(ROOT, 'build', 'Release', 'tapedeck_capture.node');
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** Prefix for running a command inside a network namespace ([] = current namespace). */
 export const inNetns = (netns: string | undefined): string[] =>
   netns === undefined ? [] : ['ip', 'netns', 'exec', netns];
 
-function spawnIn(netns: string | undefined, argv: string[]): ChildProcess {
+function spawnIn(netns: string | undefined, argv: string[], env?: NodeJS.ProcessEnv): ChildProcess {
   const [cmd, ...args] = [...inNetns(netns), ...argv];
-  return spawn(cmd ?? 'false', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(cmd ?? 'false', args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env && { env }) });
+}
+
+/**
+ * Compiles capture-engine.ts and the agent code it runs with tsc (as `npm run
+ * build` does for the agent) into node_modules/.cache/tapedeck-bench/, so the
+ * engine runs as plain JavaScript like the agent from dist/, without tsx's
+ * loader in the process. Returns the path of the compiled engine.
+ */
+export async function compileEngine(): Promise<string> {
+  mkdirSync(COMPILED, { recursive: true });
+  const tsconfig = {
+    extends: '../../../tsconfig.json',
+    compilerOptions: { noEmit: false, outDir: 'out', rootDir: '../../..', sourceMap: false },
+    include: [],
+    files: ['../../../test/bench/capture-engine.ts'],
+  };
+  writeFileSync(join(COMPILED, 'tsconfig.json'), JSON.stringify(tsconfig));
+  mkdirSync(join(COMPILED, 'out'), { recursive: true });
+  // Below node_modules/ the repository's package.json no longer applies: declare ESM here.
+  writeFileSync(join(COMPILED, 'out', 'package.json'), '{"type":"module"}');
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  await run(process.execPath, [tsc, '-p', join(COMPILED, 'tsconfig.json')], { maxBuffer: 16 << 20 });
+  return join(COMPILED, 'out', 'test', 'bench', 'capture-engine.js');
 }
 
 /** Resolves with the first stream line matching `pattern`; rejects if the process exits first. */
@@ -63,7 +90,12 @@ export interface EngineResult {
   packetsWritten: number;
   batches: number;
   files: string[];
+  /** CPU (µs) from ready until every file was written and closed. */
   cpu: { user: number; system: number };
+  /** Also counting the sha256 of the closed files (session writer). */
+  cpuTotal: { user: number; system: number };
+  /** CPU seconds per thread name until the stop was asked for. */
+  threads: Record<string, number>;
   peakRssKiB: number;
 }
 
@@ -71,15 +103,20 @@ export interface EngineOptions {
   netns?: string;
   interface: string;
   filter: string;
+  /** raw: the pcap file; session: the directory of the session's files. */
   out: string;
-  writer?: 'agent' | 'raw';
+  /** session (default): CaptureSession + the agent's writer; raw: one write per batch. */
+  writer?: 'session' | 'raw';
+  format?: 'pcap' | 'pcapng';
   snaplen?: number;
   bufferBytes?: number;
   batchCount?: number;
   batchBytes?: number;
   holdMs?: number;
-  /** Agent writer only: hash while writing (default true, as the agent does). */
+  /** Session writer only: also hash while writing (the agent hashes at close only). */
   sha256?: boolean;
+  /** Run this compiled engine (compileEngine()) instead of the TypeScript source under tsx. */
+  compiled?: string;
 }
 
 export interface Running<T> {
@@ -89,15 +126,18 @@ export interface Running<T> {
 }
 
 export async function startEngine(o: EngineOptions): Promise<Running<EngineResult>> {
-  const args = [TSX, ENGINE, '--interface', o.interface, '--filter', o.filter, '--out', o.out];
+  const args = [...(o.compiled === undefined ? [TSX, ENGINE] : [o.compiled])];
+  args.push('--interface', o.interface, '--filter', o.filter, '--out', o.out);
   if (o.writer !== undefined) args.push('--writer', o.writer);
+  if (o.format !== undefined) args.push('--format', o.format);
   if (o.snaplen !== undefined) args.push('--snaplen', String(o.snaplen));
   if (o.bufferBytes !== undefined) args.push('--buffer-bytes', String(o.bufferBytes));
   if (o.batchCount !== undefined) args.push('--batch-count', String(o.batchCount));
   if (o.batchBytes !== undefined) args.push('--batch-bytes', String(o.batchBytes));
   if (o.holdMs !== undefined) args.push('--hold-ms', String(o.holdMs));
-  if (o.sha256 === false) args.push('--no-sha256');
-  const child = spawnIn(o.netns, [process.execPath, ...args]);
+  if (o.sha256 === true) args.push('--sha256');
+  const env = o.compiled === undefined ? undefined : { ...process.env, TAPEDECK_CAPTURE_ADDON: ADDON };
+  const child = spawnIn(o.netns, [process.execPath, ...args], env);
   const stderr = collect(child, 'stderr');
   const stdout = collect(child, 'stdout');
   await waitForLine(child, 'stdout', /"event":"ready"/).catch((err: Error) => {

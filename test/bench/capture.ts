@@ -1,35 +1,46 @@
-// npm run bench:capture [-- --seconds 10 --buffer-bytes 33554432 --writer agent|raw]
+// npm run bench:capture [-- --runs 3 --seconds 10 --buffer-bytes 33554432
+//                          --writer session|raw --format pcap|pcapng --sha256
+//                          --batch-bytes N --batch-count N]
 //
 // iperf3 sends 64-byte UDP datagrams over loopback as fast as it can; the
-// capture engine (writing pcap through agent/output's writer) and tcpdump
-// (-w, same filter, same kernel buffer) capture the same traffic in the same
-// run. Prints packets sent / captured / dropped and CPU seconds per million
-// packets for both, the engine's peak RSS, and last the two ratios.
+// agent's capture path (a CaptureSession over the native engine writing
+// through agent/output's writer, see capture-engine.ts) and tcpdump (-w, same
+// filter, same kernel buffer) capture the same traffic in the same run.
+// Prints packets sent / captured / dropped and CPU seconds per million
+// packets for both, the engine's peak RSS and CPU per thread, the ratios of
+// each run, and with --runs > 1 their spread.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { CAPTURE_DEFAULTS } from '../../agent/capture/native-capture.js';
-import { capinfosCount, startEngine, startTcpdump, waitForLine } from './capture-tools.js';
+import { capinfosCount, compileEngine, startEngine, startTcpdump, waitForLine } from './capture-tools.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     'buffer-bytes': { type: 'string', default: String(CAPTURE_DEFAULTS.bufferBytes) },
-    writer: { type: 'string', default: 'agent' },
+    runs: { type: 'string', default: '1' },
+    'batch-bytes': { type: 'string' }, // engine tuning, default CAPTURE_DEFAULTS
+    'batch-count': { type: 'string' },
+    writer: { type: 'string', default: 'session' },
+    format: { type: 'string', default: 'pcap' },
     // The agent hashes files when they close, not while writing; --sha256 measures hashing on the capture path.
     sha256: { type: 'boolean', default: false },
+    // The agent runs compiled JavaScript (dist/); --tsx runs the engine's TypeScript under tsx instead.
+    tsx: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
 const bufferBytes = Number(values['buffer-bytes']);
-const writer = values.writer === 'raw' ? 'raw' : 'agent';
-const sha256 = writer === 'agent' && values.sha256;
-const port = 20_000 + Math.floor(Math.random() * 40_000);
-const filter = `udp and port ${port}`;
+const runs = Number(values.runs);
+const writer = values.writer === 'raw' ? 'raw' : 'session';
+const format = writer === 'session' && values.format === 'pcapng' ? 'pcapng' : 'pcap';
+const sha256 = writer === 'session' && values.sha256;
 const dir = mkdtempSync(join(tmpdir(), 'tapedeck-bench-'));
+const compiled = values.tsx ? undefined : await compileEngine();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface IperfResult {
@@ -38,7 +49,17 @@ interface IperfResult {
 
 const cleanups: (() => void)[] = [];
 
-async function main(): Promise<void> {
+interface RunResult {
+  cpuRatio: number;
+  /** Including the sha256 the session computes of each file when it closes. */
+  cpuRatioWithCloseHash: number;
+  packetRatio: number;
+  peakRssMiB: number;
+}
+
+async function runOnce(run: number): Promise<RunResult> {
+  const port = 20_000 + Math.floor(Math.random() * 40_000);
+  const filter = `udp and port ${port}`;
   const server = spawn('iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port), '-1', '--forceflush'], {
     stdio: 'pipe',
   });
@@ -47,13 +68,17 @@ async function main(): Promise<void> {
   const engine = await startEngine({
     interface: 'lo',
     filter,
-    out: join(dir, 'agent.pcap'),
+    out: writer === 'raw' ? join(dir, `agent-${run}.pcap`) : join(dir, `agent-${run}`),
     writer,
+    format,
     bufferBytes,
     sha256,
+    ...(compiled === undefined ? {} : { compiled }),
+    ...(values['batch-bytes'] === undefined ? {} : { batchBytes: Number(values['batch-bytes']) }),
+    ...(values['batch-count'] === undefined ? {} : { batchCount: Number(values['batch-count']) }),
   });
   cleanups.push(engine.kill);
-  const tcpdump = await startTcpdump({ interface: 'lo', filter, out: join(dir, 'tcpdump.pcap'), bufferBytes });
+  const tcpdump = await startTcpdump({ interface: 'lo', filter, out: join(dir, `tcpdump-${run}.pcap`), bufferBytes });
   cleanups.push(tcpdump.kill);
   await sleep(500);
   const client = await promisify(execFile)(
@@ -65,13 +90,14 @@ async function main(): Promise<void> {
   await sleep(1500); // tcpdump does not drain its ring on SIGINT: let its last block (1 s timeout) retire
   const reference = await tcpdump.stop();
   const agent = await engine.stop();
-  const agentFile = agent.files[0] ?? join(dir, 'agent.pcap');
+  const agentFile = agent.files[0] ?? join(dir, 'missing');
   const [agentInFile, tcpdumpInFile] = await Promise.all([
     capinfosCount(agentFile),
-    capinfosCount(join(dir, 'tcpdump.pcap')),
+    capinfosCount(join(dir, `tcpdump-${run}.pcap`)),
   ]);
 
   const agentCpu = (agent.cpu.user + agent.cpu.system) / 1e6;
+  const agentCpuTotal = (agent.cpuTotal.user + agent.cpuTotal.system) / 1e6;
   const agentLost = agent.stats.kernelDropped + agent.stats.agentDropped;
   const perMillion = (cpu: number, packets: number) => (packets > 0 ? (cpu / packets) * 1e6 : NaN);
   const agentPerM = perMillion(agentCpu, agentInFile);
@@ -80,7 +106,7 @@ async function main(): Promise<void> {
     ['', 'captured', 'in file', 'dropped', 'cpu s', 'cpu s / M pkt'],
     ['sent (iperf3)', String(sent), '', '', '', ''],
     [
-      `tapedeck (${writer}${sha256 ? '+sha256' : ''})`,
+      `tapedeck (${writer} ${format}${sha256 ? '+sha256' : ''})`,
       String(agent.packetsWritten),
       String(agentInFile),
       `${agentLost} (kernel ${agent.stats.kernelDropped}, agent ${agent.stats.agentDropped})`,
@@ -98,17 +124,72 @@ async function main(): Promise<void> {
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+  console.log(`engine ${compiled === undefined ? 'TypeScript under tsx' : 'compiled JavaScript'}`);
   console.log(`duration ${seconds} s, kernel buffer ${bufferBytes} bytes on both, filter "${filter}"`);
   console.log(`rate ${Math.round(sent / seconds)} pkt/s sent; tapedeck batches ${agent.batches}`);
   console.log(`tapedeck peak RSS (VmHWM) ${(agent.peakRssKiB / 1024).toFixed(1)} MiB`);
+  const threads = Object.entries(agent.threads).filter(([, s]) => s > 0);
+  console.log(`tapedeck cpu s by thread: ${threads.map(([name, s]) => `${name} ${s.toFixed(2)}`).join(', ')}`);
+  console.log(`tapedeck cpu s incl. sha256 of the files at close: ${agentCpuTotal.toFixed(2)}`);
   const packetRatio = tcpdumpInFile > 0 ? agentInFile / tcpdumpInFile : NaN;
+  const cpuRatio = agentPerM / tcpdumpPerM;
+  const cpuRatioWithCloseHash = perMillion(agentCpuTotal, agentInFile) / tcpdumpPerM;
   console.log(
-    `ratios: packets agent/tcpdump ${(packetRatio * 100).toFixed(3)} %, cpu per packet agent/tcpdump ${(agentPerM / tcpdumpPerM).toFixed(2)}x`,
+    `ratios: packets agent/tcpdump ${(packetRatio * 100).toFixed(3)} %, cpu per packet agent/tcpdump ${cpuRatio.toFixed(2)}x` +
+      ` (${cpuRatioWithCloseHash.toFixed(2)}x with the hash at close)`,
   );
+  return { cpuRatio, cpuRatioWithCloseHash, packetRatio, peakRssMiB: agent.peakRssKiB / 1024 };
+}
+
+function spread(label: string, xs: number[], digits: number, unit: string): string {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
+  const f = (x: number | undefined) => `${(x ?? NaN).toFixed(digits)}${unit}`;
+  return `${label}: min ${f(sorted[0])} median ${f(median)} max ${f(sorted[sorted.length - 1])}`;
 }
 
 try {
-  await main();
+  const results: RunResult[] = [];
+  for (let run = 1; run <= runs; run++) {
+    if (runs > 1) console.log(`--- run ${run} of ${runs}`);
+    results.push(await runOnce(run));
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  }
+  if (runs > 1) {
+    console.log(`--- ${runs} runs`);
+    console.log(
+      spread(
+        'cpu per packet agent/tcpdump',
+        results.map((r) => r.cpuRatio),
+        2,
+        'x',
+      ),
+    );
+    console.log(
+      spread(
+        '  with the hash at close',
+        results.map((r) => r.cpuRatioWithCloseHash),
+        2,
+        'x',
+      ),
+    );
+    console.log(
+      spread(
+        'packets agent/tcpdump',
+        results.map((r) => r.packetRatio * 100),
+        3,
+        ' %',
+      ),
+    );
+    console.log(
+      spread(
+        'peak RSS',
+        results.map((r) => r.peakRssMiB),
+        1,
+        ' MiB',
+      ),
+    );
+  }
 } finally {
   for (const cleanup of cleanups) cleanup();
   if (!values.keep) rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 import { DispatchError, DispatchErrorCode, SessionState } from '../../operator/dispatch/agent-client.js';
 import type {
   AgentClient,
+  SessionFilter,
   SessionKey,
   SessionReport,
   SessionSpec,
@@ -24,6 +25,8 @@ export class FakeAgents implements AgentClient {
   readonly specs = new Map<string, SessionSpec>();
   /** Nodes whose agent rejects every start (as for a filter it cannot compile). */
   readonly rejecting = new Set<string>();
+  /** Every UpdateSession call, in order, as node/session id and the new bpf. */
+  readonly updates: { session: string; bpf: string }[] = [];
   /** Identity of the replica using this client (for leader tests). */
   constructor(readonly nodes: Set<string>) {}
 
@@ -66,6 +69,7 @@ export class FakeAgents implements AgentClient {
           closed: false,
         },
       ],
+      filter: { include: spec.filter?.include ?? [], bpf: spec.filter?.bpf ?? '' },
     };
     sessions.set(id(uid, iteration), report);
     return { ...report };
@@ -78,6 +82,19 @@ export class FakeAgents implements AgentClient {
       s.state = SessionState.Stopped;
       s.stopReason = reason;
       s.files = s.files.map((f) => ({ ...f, closed: true }));
+    }
+    return { ...s };
+  }
+
+  async updateSession(node: string, key: SessionKey, filter: SessionFilter): Promise<SessionReport> {
+    const s = this.node(node).get(id(key.recordingUid, key.iteration));
+    if (s === undefined) throw new DispatchError(DispatchErrorCode.Rejected, node, `session not found on ${node}`);
+    if (JSON.stringify(s.filter) !== JSON.stringify(filter)) {
+      if (s.state !== SessionState.Running) {
+        throw new DispatchError(DispatchErrorCode.Rejected, node, `session on ${node} is not running`);
+      }
+      this.updates.push({ session: `${node}/${id(key.recordingUid, key.iteration)}`, bpf: filter.bpf ?? '' });
+      s.filter = { include: filter.include ?? [], bpf: filter.bpf ?? '' };
     }
     return { ...s };
   }

@@ -3,7 +3,13 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentClient, SessionKey, SessionSpec, StopReason } from '../../operator/dispatch/agent-client.js';
+import type {
+  AgentClient,
+  SessionFilter,
+  SessionKey,
+  SessionSpec,
+  StopReason,
+} from '../../operator/dispatch/agent-client.js';
 import { LeaderElector } from '../../operator/ops/leader-election.js';
 import { FakeAgents } from './operator-fake-agents.js';
 import { OperatorHarness, sleep, waitFor } from './operator-harness.js';
@@ -30,6 +36,10 @@ class ReplicaAgents implements AgentClient {
   stopSession(node: string, key: SessionKey, reason: StopReason) {
     this.log.push(`${this.replica} stop ${node}`);
     return this.agents.stopSession(node, key, reason);
+  }
+  updateSession(node: string, key: SessionKey, filter: SessionFilter) {
+    this.log.push(`${this.replica} update ${node}`);
+    return this.agents.updateSession(node, key, filter);
   }
   listSessions(node: string) {
     return this.agents.listSessions(node);

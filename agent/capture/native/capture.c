@@ -4,6 +4,7 @@
  * A slot is handed to JavaScript when it is full or when pcap_dispatch returns
  * (a retired block or the poll timeout), so batches flush every timeout_ms.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "capture.h"
 
 #include <poll.h>
@@ -182,6 +183,7 @@ static void flush_when_due(struct td_capture *cap) {
 static void *capture_main(void *arg) {
   struct td_capture *cap = (struct td_capture *)arg;
   int failed = 0;
+  pthread_setname_np(pthread_self(), "td-capture"); /* shows in top -H, /proc/<pid>/task */
   while (!atomic_load(&cap->stop)) {
     int n = pcap_dispatch(cap->pcap, -1, on_packet, (u_char *)cap);
     if (n == PCAP_ERROR) {

@@ -10,6 +10,7 @@ import type { Session as _tapedeck_agent_v1_Session, Session__Output as _tapedec
 import type { StartSessionRequest as _tapedeck_agent_v1_StartSessionRequest, StartSessionRequest__Output as _tapedeck_agent_v1_StartSessionRequest__Output } from '../../../tapedeck/agent/v1/StartSessionRequest.js';
 import type { StartSessionResponse as _tapedeck_agent_v1_StartSessionResponse, StartSessionResponse__Output as _tapedeck_agent_v1_StartSessionResponse__Output } from '../../../tapedeck/agent/v1/StartSessionResponse.js';
 import type { StopSessionRequest as _tapedeck_agent_v1_StopSessionRequest, StopSessionRequest__Output as _tapedeck_agent_v1_StopSessionRequest__Output } from '../../../tapedeck/agent/v1/StopSessionRequest.js';
+import type { UpdateSessionRequest as _tapedeck_agent_v1_UpdateSessionRequest, UpdateSessionRequest__Output as _tapedeck_agent_v1_UpdateSessionRequest__Output } from '../../../tapedeck/agent/v1/UpdateSessionRequest.js';
 
 export interface AgentServiceClient extends grpc.Client {
   GetSession(argument: _tapedeck_agent_v1_GetSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
@@ -48,6 +49,15 @@ export interface AgentServiceClient extends grpc.Client {
   stopSession(argument: _tapedeck_agent_v1_StopSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
   stopSession(argument: _tapedeck_agent_v1_StopSessionRequest, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
   
+  UpdateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  UpdateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  UpdateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  UpdateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  updateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  updateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  updateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  updateSession(argument: _tapedeck_agent_v1_UpdateSessionRequest, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -59,6 +69,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   StopSession: grpc.handleUnaryCall<_tapedeck_agent_v1_StopSessionRequest__Output, _tapedeck_agent_v1_Session>;
   
+  UpdateSession: grpc.handleUnaryCall<_tapedeck_agent_v1_UpdateSessionRequest__Output, _tapedeck_agent_v1_Session>;
+  
 }
 
 export interface AgentServiceDefinition extends grpc.ServiceDefinition {
@@ -66,4 +78,5 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   ListSessions: MethodDefinition<_tapedeck_agent_v1_ListSessionsRequest, _tapedeck_agent_v1_ListSessionsResponse, _tapedeck_agent_v1_ListSessionsRequest__Output, _tapedeck_agent_v1_ListSessionsResponse__Output>
   StartSession: MethodDefinition<_tapedeck_agent_v1_StartSessionRequest, _tapedeck_agent_v1_StartSessionResponse, _tapedeck_agent_v1_StartSessionRequest__Output, _tapedeck_agent_v1_StartSessionResponse__Output>
   StopSession: MethodDefinition<_tapedeck_agent_v1_StopSessionRequest, _tapedeck_agent_v1_Session, _tapedeck_agent_v1_StopSessionRequest__Output, _tapedeck_agent_v1_Session__Output>
+  UpdateSession: MethodDefinition<_tapedeck_agent_v1_UpdateSessionRequest, _tapedeck_agent_v1_Session, _tapedeck_agent_v1_UpdateSessionRequest__Output, _tapedeck_agent_v1_Session__Output>
 }
