@@ -50,6 +50,7 @@ if (sessionMode && holdMs > 0) throw new Error('--hold-ms needs --writer raw');
 
 let native: NativeCaptureHandle | undefined;
 let batches = 0;
+let forwardError: ((error: Error) => void) | undefined;
 /** The engine with its tuning flags; counts batches (one call per batch, not per packet). */
 function openEngine(options: { interface: string; filter: string; snaplen: number }): CaptureHandle {
   const handle = openNativeCapture({
@@ -69,6 +70,8 @@ function openEngine(options: { interface: string; filter: string; snaplen: numbe
       }),
     stats: () => handle.stats(),
     close: () => handle.close(),
+    // The engine listens itself (below) and passes the error on.
+    onError: (listener) => void (forwardError = listener),
   };
 }
 
@@ -204,6 +207,7 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 engine.handle.onError((error) => {
+  forwardError?.(error);
   process.stdout.write(`${JSON.stringify({ event: 'error', message: error.message })}\n`);
   void stop();
 });

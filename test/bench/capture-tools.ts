@@ -44,7 +44,11 @@ export async function compileEngine(): Promise<string> {
   // Below node_modules/ the repository's package.json no longer applies: declare ESM here.
   writeFileSync(join(COMPILED, 'out', 'package.json'), '{"type":"module"}');
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '-p', join(COMPILED, 'tsconfig.json')], { maxBuffer: 16 << 20 });
+  await run(process.execPath, [tsc, '-p', join(COMPILED, 'tsconfig.json')], { maxBuffer: 16 << 20 }).catch(
+    (error: Error & { stdout?: string }) => {
+      throw new Error(`compiling the capture engine failed:\n${error.stdout ?? error.message}`, { cause: error });
+    },
+  );
   return join(COMPILED, 'out', 'test', 'bench', 'capture-engine.js');
 }
 

@@ -141,11 +141,13 @@ async function runOnce(run: number): Promise<RunResult> {
   return { cpuRatio, cpuRatioWithCloseHash, packetRatio, peakRssMiB: agent.peakRssKiB / 1024 };
 }
 
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
+}
+
 function spread(label: string, xs: number[], digits: number, unit: string): string {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
-  const f = (x: number | undefined) => `${(x ?? NaN).toFixed(digits)}${unit}`;
-  return `${label}: min ${f(sorted[0])} median ${f(median)} max ${f(sorted[sorted.length - 1])}`;
+  const f = (x: number) => `${x.toFixed(digits)}${unit}`;
+  return `${label}: min ${f(Math.min(...xs))} median ${f(median(xs))} max ${f(Math.max(...xs))}`;
 }
 
 try {
@@ -157,37 +159,18 @@ try {
   }
   if (runs > 1) {
     console.log(`--- ${runs} runs`);
+    const of = (pick: (r: RunResult) => number) => results.map(pick);
+    const rows: [string, (r: RunResult) => number, number, string][] = [
+      ['cpu per packet agent/tcpdump', (r) => r.cpuRatio, 2, 'x'],
+      ['  with the hash at close', (r) => r.cpuRatioWithCloseHash, 2, 'x'],
+      ['packets agent/tcpdump', (r) => r.packetRatio * 100, 3, ' %'],
+      ['peak RSS', (r) => r.peakRssMiB, 1, ' MiB'],
+    ];
+    for (const [label, pick, digits, unit] of rows) console.log(spread(label, of(pick), digits, unit));
+    const packets = median(of((r) => r.packetRatio * 100)).toFixed(3);
+    const cpu = median(of((r) => r.cpuRatio)).toFixed(2);
     console.log(
-      spread(
-        'cpu per packet agent/tcpdump',
-        results.map((r) => r.cpuRatio),
-        2,
-        'x',
-      ),
-    );
-    console.log(
-      spread(
-        '  with the hash at close',
-        results.map((r) => r.cpuRatioWithCloseHash),
-        2,
-        'x',
-      ),
-    );
-    console.log(
-      spread(
-        'packets agent/tcpdump',
-        results.map((r) => r.packetRatio * 100),
-        3,
-        ' %',
-      ),
-    );
-    console.log(
-      spread(
-        'peak RSS',
-        results.map((r) => r.peakRssMiB),
-        1,
-        ' MiB',
-      ),
+      `ratios (median of ${runs} runs): packets agent/tcpdump ${packets} %, cpu per packet agent/tcpdump ${cpu}x`,
     );
   }
 } finally {
