@@ -131,6 +131,18 @@ describe('CaptureSession', () => {
     expect(final.stats.packetsLost).toBe(2);
   });
 
+  it('should fail the session, keeping what it wrote, when the capture ends on its own', async () => {
+    const { session } = await manager.start(spec());
+    captures[0]!.emit([10, 10, 10]);
+    captures[0]!.fail(new Error('pcap_dispatch: The interface disappeared'));
+    const final = await session.done();
+    expect(final.state).toBe(SessionState.Failed);
+    expect(final.stopReason).toBe(StopReason.Error);
+    expect(final.message).toContain('interface disappeared');
+    expect(final.stats.packetsCaptured).toBe(3);
+    expect(captures[0]!.closed).toBe(true);
+  });
+
   it('should return the existing session for a retried start', async () => {
     const first = await manager.start(spec());
     const second = await manager.start(spec());

@@ -95,6 +95,9 @@ export class CaptureSession {
     }
     const session = new CaptureSession(spec, context, handle, writers);
     handle.onBatch((batch) => session.onBatch(batch));
+    // Capture that ends on its own (the interface went away) fails the session
+    // instead of leaving it Running with no packets.
+    handle.onError((error) => void session.stop(StopReason.Error, `capture: ${messageOf(error)}`));
     if (spec.limits.timeElapsedMs > 0) {
       session.timer = ports.clock.setTimer(spec.limits.timeElapsedMs, () => void session.stop(StopReason.TimeElapsed));
     }

@@ -18,6 +18,7 @@ export class FakeCapture implements CaptureHandle {
   closed = false;
   released = 0;
   private listener: ((batch: PacketBatch) => void) | undefined;
+  private errorListener: ((error: Error) => void) | undefined;
   private received = 0;
 
   constructor(readonly options: CaptureOptions) {
@@ -26,6 +27,15 @@ export class FakeCapture implements CaptureHandle {
 
   onBatch(listener: (batch: PacketBatch) => void): void {
     this.listener = listener;
+  }
+
+  onError(listener: (error: Error) => void): void {
+    this.errorListener = listener;
+  }
+
+  /** Ends capturing on its own, as when the interface goes away. */
+  fail(error: Error): void {
+    this.errorListener?.(error);
   }
 
   /** Delivers one batch holding one record per entry of `sizes` (captured lengths). */
