@@ -102,7 +102,9 @@ export class LeaderElector {
       this.o.log.info({ lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity }, 'Became leader');
       this.o.onStartedLeading();
     } else {
-      this.o.log.warn({ identity: this.o.identity }, 'Lost leadership');
+      // Stepping down on shutdown is expected; losing the Lease while running is not.
+      if (this.stopped) this.o.log.info({ identity: this.o.identity }, 'Released leadership');
+      else this.o.log.warn({ identity: this.o.identity }, 'Lost leadership');
       this.o.onStoppedLeading();
     }
   }
