@@ -8,8 +8,8 @@ import type { RecordRequest } from '../../proto/generated/recorder/RecordRequest
 import type { RecordResponse__Output } from '../../proto/generated/recorder/RecordResponse.js';
 import type { RecorderClient } from '../../proto/generated/recorder/Recorder.js';
 import { loadRecorderProto } from '../../proto/load.js';
-import { FakeCapture, FakeClock, FakeWriter } from '../session/fakes.js';
-import { SessionManager } from '../session/session-manager.js';
+import { managerWithFakes, type FakeCapture } from '../session/fakes.js';
+import type { SessionManager } from '../session/session-manager.js';
 import { startAgentServer, type AgentServer } from './grpc-server.js';
 
 const start: RecordRequest = {
@@ -33,22 +33,7 @@ describe('recorder.Recorder/Record', () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'tapedeck-recorder-'));
-    captures = [];
-    manager = new SessionManager({
-      nodeName: 'node-a',
-      dataDir,
-      maxConcurrentSessions: 1,
-      logger: pino({ level: 'silent' }),
-      ports: {
-        clock: new FakeClock(),
-        openCapture: (options) => {
-          const capture = new FakeCapture(options);
-          captures.push(capture);
-          return capture;
-        },
-        createWriter: (options) => new FakeWriter(options),
-      },
-    });
+    ({ manager, captures } = managerWithFakes({ dataDir, maxConcurrentSessions: 1 }));
     server = await startAgentServer({
       listen: '127.0.0.1:0',
       tls: undefined,

@@ -1,16 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
-import { FakeCapture, FakeClock, FakeWriter } from './fakes.js';
-import { SessionManager } from './session-manager.js';
+import { FakeClock, managerWithFakes, type FakeCapture, type FakeWriter } from './fakes.js';
+import type { SessionManager } from './session-manager.js';
 import { SessionState } from './session-snapshot.js';
 import type { SessionSpec } from './session-spec.js';
 import { NO_LIMITS, StopReason } from './stop-condition.js';
-
-const logger = pino({ level: 'silent' });
 
 function spec(overrides: Partial<SessionSpec> = {}): SessionSpec {
   return {
@@ -40,27 +37,7 @@ describe('CaptureSession', () => {
   beforeEach(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'tapedeck-session-'));
     clock = new FakeClock();
-    captures = [];
-    writers = [];
-    manager = new SessionManager({
-      nodeName: 'node-a',
-      dataDir,
-      maxConcurrentSessions: 2,
-      logger,
-      ports: {
-        clock,
-        openCapture: (options) => {
-          const capture = new FakeCapture(options);
-          captures.push(capture);
-          return capture;
-        },
-        createWriter: (options) => {
-          const writer = new FakeWriter(options);
-          writers.push(writer);
-          return writer;
-        },
-      },
-    });
+    ({ manager, captures, writers } = managerWithFakes({ dataDir, maxConcurrentSessions: 2, clock }));
   });
 
   afterEach(async () => {

@@ -7,7 +7,9 @@ import type { CaptureHandle, CaptureOptions, CaptureStats } from '../capture/cap
 import { RECORD_HEADER_BYTES, type PacketBatch } from '../capture/packet-batch.js';
 import type { Clock, ClockTimer } from '../output/clock.js';
 import type { OutputFile, RecordWriter } from '../output/record-writer.js';
+import pino from 'pino';
 import type { WriterOptions } from './ports.js';
+import { SessionManager } from './session-manager.js';
 
 export class FakeCapture implements CaptureHandle {
   readonly linkType = 1;
@@ -122,4 +124,42 @@ export class FakeClock implements Clock {
     this.timers = this.timers.filter((t) => !due.includes(t));
     for (const timer of due) timer.callback();
   }
+}
+
+export interface FakedManager {
+  readonly manager: SessionManager;
+  /** Every capture the manager opened, in order. */
+  readonly captures: FakeCapture[];
+  /** Every writer the manager created, in order. */
+  readonly writers: FakeWriter[];
+}
+
+/** A SessionManager on node-a whose capture and writers are the fakes above. */
+export function managerWithFakes(options: {
+  dataDir: string;
+  maxConcurrentSessions: number;
+  clock?: FakeClock;
+}): FakedManager {
+  const captures: FakeCapture[] = [];
+  const writers: FakeWriter[] = [];
+  const manager = new SessionManager({
+    nodeName: 'node-a',
+    dataDir: options.dataDir,
+    maxConcurrentSessions: options.maxConcurrentSessions,
+    logger: pino({ level: 'silent' }),
+    ports: {
+      clock: options.clock ?? new FakeClock(),
+      openCapture: (captureOptions) => {
+        const capture = new FakeCapture(captureOptions);
+        captures.push(capture);
+        return capture;
+      },
+      createWriter: (writerOptions) => {
+        const writer = new FakeWriter(writerOptions);
+        writers.push(writer);
+        return writer;
+      },
+    },
+  });
+  return { manager, captures, writers };
 }

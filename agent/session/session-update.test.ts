@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
-import { FakeCapture, FakeClock, FakeWriter } from './fakes.js';
+import { managerWithFakes, type FakeCapture } from './fakes.js';
 import { SessionError, SessionErrorCode } from './session-error.js';
-import { SessionManager } from './session-manager.js';
+import type { SessionManager } from './session-manager.js';
 import type { SessionSpec } from './session-spec.js';
 import { NO_LIMITS } from './stop-condition.js';
 
@@ -33,22 +32,7 @@ describe('SessionManager.update', () => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'tapedeck-update-'));
-    captures = [];
-    manager = new SessionManager({
-      nodeName: 'node-a',
-      dataDir,
-      maxConcurrentSessions: 2,
-      logger: pino({ level: 'silent' }),
-      ports: {
-        clock: new FakeClock(),
-        openCapture: (options) => {
-          const capture = new FakeCapture(options);
-          captures.push(capture);
-          return capture;
-        },
-        createWriter: (options) => new FakeWriter(options),
-      },
-    });
+    ({ manager, captures } = managerWithFakes({ dataDir, maxConcurrentSessions: 2 }));
   });
 
   afterEach(async () => {
