@@ -1,6 +1,7 @@
 // Builds the agent's libpcap binding with node-gyp against the headers of the Node that runs this
 // script (its install prefix holds include/node), never another Node's headers from a user
 // ~/.npmrc `nodedir`, and never a header download (which fails without internet access).
+/* global process, console */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
