@@ -28,6 +28,7 @@ function spec(patch: Record<string, unknown> = {}): SessionSpec__Output {
         },
       ],
       bpf: ' not port 22 ',
+      endpointIps: [],
     },
     maxCaptureLength: 128,
     stopCondition: { packetsCapturedCount: 0, bytesCapturedCount: 1000, timeElapsed: { seconds: 60, nanos: 0 } },
@@ -37,6 +38,7 @@ function spec(patch: Record<string, unknown> = {}): SessionSpec__Output {
     },
     filePrefix: '',
     labels: { team: 'web' },
+    windowEnd: null,
     ...patch,
   } as SessionSpec__Output;
 }

@@ -15,6 +15,7 @@ function session(extra: Partial<Session>): Session {
       output: null,
       filePrefix: '',
       labels: {},
+      windowEnd: null,
     },
     state: 'SESSION_STATE_RUNNING',
     stopReason: 'STOP_REASON_UNSPECIFIED',
@@ -23,6 +24,8 @@ function session(extra: Partial<Session>): Session {
     files: [],
     startTime: null,
     stopTime: null,
+    segment: 0,
+    gaps: [],
     ...extra,
   };
 }
@@ -52,6 +55,8 @@ describe('toReport', () => {
         closed: true,
         firstPacketTime: null,
         closeTime: null,
+        interfaces: [],
+        linkType: 1,
       },
     ];
     expect(toReport(session({ files, message: 'hi' }))).toEqual({
@@ -69,8 +74,8 @@ describe('toReport', () => {
 
   it('should carry the filter the session captures with now', () => {
     const base = session({});
-    const filter = { include: [], bpf: '(udp) and (host 10.0.0.1)' };
+    const filter = { include: [], bpf: '(udp) and (host 10.0.0.1)', endpointIps: [] };
     const report = toReport({ ...base, spec: base.spec && { ...base.spec, filter } });
-    expect(report.filter).toEqual(filter);
+    expect(report.filter).toEqual({ include: [], bpf: filter.bpf });
   });
 });

@@ -7,6 +7,7 @@ import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _goo
 import type { AgentServiceClient as _tapedeck_agent_v1_AgentServiceClient, AgentServiceDefinition as _tapedeck_agent_v1_AgentServiceDefinition } from './tapedeck/agent/v1/AgentService.js';
 import type { File as _tapedeck_agent_v1_File, File__Output as _tapedeck_agent_v1_File__Output } from './tapedeck/agent/v1/File.js';
 import type { Filter as _tapedeck_agent_v1_Filter, Filter__Output as _tapedeck_agent_v1_Filter__Output } from './tapedeck/agent/v1/Filter.js';
+import type { Gap as _tapedeck_agent_v1_Gap, Gap__Output as _tapedeck_agent_v1_Gap__Output } from './tapedeck/agent/v1/Gap.js';
 import type { GetSessionRequest as _tapedeck_agent_v1_GetSessionRequest, GetSessionRequest__Output as _tapedeck_agent_v1_GetSessionRequest__Output } from './tapedeck/agent/v1/GetSessionRequest.js';
 import type { IncludeEntry as _tapedeck_agent_v1_IncludeEntry, IncludeEntry__Output as _tapedeck_agent_v1_IncludeEntry__Output } from './tapedeck/agent/v1/IncludeEntry.js';
 import type { ListSessionsRequest as _tapedeck_agent_v1_ListSessionsRequest, ListSessionsRequest__Output as _tapedeck_agent_v1_ListSessionsRequest__Output } from './tapedeck/agent/v1/ListSessionsRequest.js';
@@ -40,6 +41,7 @@ export interface ProtoGrpcType {
         AgentService: SubtypeConstructor<typeof grpc.Client, _tapedeck_agent_v1_AgentServiceClient> & { service: _tapedeck_agent_v1_AgentServiceDefinition }
         File: MessageTypeDefinition<_tapedeck_agent_v1_File, _tapedeck_agent_v1_File__Output>
         Filter: MessageTypeDefinition<_tapedeck_agent_v1_Filter, _tapedeck_agent_v1_Filter__Output>
+        Gap: MessageTypeDefinition<_tapedeck_agent_v1_Gap, _tapedeck_agent_v1_Gap__Output>
         GetSessionRequest: MessageTypeDefinition<_tapedeck_agent_v1_GetSessionRequest, _tapedeck_agent_v1_GetSessionRequest__Output>
         IncludeEntry: MessageTypeDefinition<_tapedeck_agent_v1_IncludeEntry, _tapedeck_agent_v1_IncludeEntry__Output>
         ListSessionsRequest: MessageTypeDefinition<_tapedeck_agent_v1_ListSessionsRequest, _tapedeck_agent_v1_ListSessionsRequest__Output>

@@ -14,6 +14,8 @@ export interface File {
   'closed'?: (boolean);
   'firstPacketTime'?: (_google_protobuf_Timestamp | null);
   'closeTime'?: (_google_protobuf_Timestamp | null);
+  'interfaces'?: (string)[];
+  'linkType'?: (number);
 }
 
 export interface File__Output {
@@ -25,4 +27,6 @@ export interface File__Output {
   'closed': (boolean);
   'firstPacketTime': (_google_protobuf_Timestamp__Output | null);
   'closeTime': (_google_protobuf_Timestamp__Output | null);
+  'interfaces': (string)[];
+  'linkType': (number);
 }

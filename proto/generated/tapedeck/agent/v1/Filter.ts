@@ -6,9 +6,11 @@ import type { IncludeEntry as _tapedeck_agent_v1_IncludeEntry, IncludeEntry__Out
 export interface Filter {
   'include'?: (_tapedeck_agent_v1_IncludeEntry)[];
   'bpf'?: (string);
+  'endpointIps'?: (string)[];
 }
 
 export interface Filter__Output {
   'include': (_tapedeck_agent_v1_IncludeEntry__Output)[];
   'bpf': (string);
+  'endpointIps': (string)[];
 }

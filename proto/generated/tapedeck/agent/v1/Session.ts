@@ -7,6 +7,7 @@ import type { StopReason as _tapedeck_agent_v1_StopReason, StopReason__Output as
 import type { Statistics as _tapedeck_agent_v1_Statistics, Statistics__Output as _tapedeck_agent_v1_Statistics__Output } from '../../../tapedeck/agent/v1/Statistics.js';
 import type { File as _tapedeck_agent_v1_File, File__Output as _tapedeck_agent_v1_File__Output } from '../../../tapedeck/agent/v1/File.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../../google/protobuf/Timestamp.js';
+import type { Gap as _tapedeck_agent_v1_Gap, Gap__Output as _tapedeck_agent_v1_Gap__Output } from '../../../tapedeck/agent/v1/Gap.js';
 
 export interface Session {
   'id'?: (string);
@@ -19,6 +20,8 @@ export interface Session {
   'files'?: (_tapedeck_agent_v1_File)[];
   'startTime'?: (_google_protobuf_Timestamp | null);
   'stopTime'?: (_google_protobuf_Timestamp | null);
+  'segment'?: (number);
+  'gaps'?: (_tapedeck_agent_v1_Gap)[];
 }
 
 export interface Session__Output {
@@ -32,4 +35,6 @@ export interface Session__Output {
   'files': (_tapedeck_agent_v1_File__Output)[];
   'startTime': (_google_protobuf_Timestamp__Output | null);
   'stopTime': (_google_protobuf_Timestamp__Output | null);
+  'segment': (number);
+  'gaps': (_tapedeck_agent_v1_Gap__Output)[];
 }

@@ -5,6 +5,7 @@ import type { RecordingRef as _tapedeck_agent_v1_RecordingRef, RecordingRef__Out
 import type { Filter as _tapedeck_agent_v1_Filter, Filter__Output as _tapedeck_agent_v1_Filter__Output } from '../../../tapedeck/agent/v1/Filter.js';
 import type { StopCondition as _tapedeck_agent_v1_StopCondition, StopCondition__Output as _tapedeck_agent_v1_StopCondition__Output } from '../../../tapedeck/agent/v1/StopCondition.js';
 import type { Output as _tapedeck_agent_v1_Output, Output__Output as _tapedeck_agent_v1_Output__Output } from '../../../tapedeck/agent/v1/Output.js';
+import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../../google/protobuf/Timestamp.js';
 
 export interface SessionSpec {
   'recording'?: (_tapedeck_agent_v1_RecordingRef | null);
@@ -15,6 +16,7 @@ export interface SessionSpec {
   'output'?: (_tapedeck_agent_v1_Output | null);
   'filePrefix'?: (string);
   'labels'?: ({[key: string]: string});
+  'windowEnd'?: (_google_protobuf_Timestamp | null);
 }
 
 export interface SessionSpec__Output {
@@ -26,4 +28,5 @@ export interface SessionSpec__Output {
   'output': (_tapedeck_agent_v1_Output__Output | null);
   'filePrefix': (string);
   'labels': ({[key: string]: string});
+  'windowEnd': (_google_protobuf_Timestamp__Output | null);
 }

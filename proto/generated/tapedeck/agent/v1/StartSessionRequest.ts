@@ -2,11 +2,14 @@
 // Original file: proto/tapedeck/agent/v1/agent.proto
 
 import type { SessionSpec as _tapedeck_agent_v1_SessionSpec, SessionSpec__Output as _tapedeck_agent_v1_SessionSpec__Output } from '../../../tapedeck/agent/v1/SessionSpec.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface StartSessionRequest {
   'spec'?: (_tapedeck_agent_v1_SessionSpec | null);
+  'leaderEpoch'?: (number | string | Long);
 }
 
 export interface StartSessionRequest__Output {
   'spec': (_tapedeck_agent_v1_SessionSpec__Output | null);
+  'leaderEpoch': (number);
 }

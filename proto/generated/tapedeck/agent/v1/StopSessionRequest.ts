@@ -2,13 +2,16 @@
 // Original file: proto/tapedeck/agent/v1/agent.proto
 
 import type { StopReason as _tapedeck_agent_v1_StopReason, StopReason__Output as _tapedeck_agent_v1_StopReason__Output } from '../../../tapedeck/agent/v1/StopReason.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface StopSessionRequest {
   'id'?: (string);
   'reason'?: (_tapedeck_agent_v1_StopReason);
+  'leaderEpoch'?: (number | string | Long);
 }
 
 export interface StopSessionRequest__Output {
   'id': (string);
   'reason': (_tapedeck_agent_v1_StopReason__Output);
+  'leaderEpoch': (number);
 }

@@ -2,13 +2,16 @@
 // Original file: proto/tapedeck/agent/v1/agent.proto
 
 import type { Filter as _tapedeck_agent_v1_Filter, Filter__Output as _tapedeck_agent_v1_Filter__Output } from '../../../tapedeck/agent/v1/Filter.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface UpdateSessionRequest {
   'id'?: (string);
   'filter'?: (_tapedeck_agent_v1_Filter | null);
+  'leaderEpoch'?: (number | string | Long);
 }
 
 export interface UpdateSessionRequest__Output {
   'id': (string);
   'filter': (_tapedeck_agent_v1_Filter__Output | null);
+  'leaderEpoch': (number);
 }
