@@ -1,5 +1,5 @@
 // Lint rules, including the layering rule from STYLE.md: operator/ and agent/
-// never import each other; proto/ is the only code both may share.
+// never import each other; proto/ (the contract) and core/ (formats, flow engine) are what they share.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,13 +7,11 @@ import tseslint from 'typescript-eslint';
 const topLevel = (folder) =>
   ['../', '../../', '../../../', '../../../../'].flatMap((up) => [`${up}${folder}`, `${up}${folder}/**`]);
 
-const forbid = (folder) => ({
-  patterns: [
-    {
-      group: topLevel(folder),
-      message: `${folder}/ may not be imported here: share code through proto/ only`,
-    },
-  ],
+const forbid = (...folders) => ({
+  patterns: folders.map((folder) => ({
+    group: topLevel(folder),
+    message: `${folder}/ may not be imported here: share code through proto/ or core/ only`,
+  })),
 });
 
 export default tseslint.config(
@@ -27,8 +25,16 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  { files: ['operator/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbid('agent')] } },
-  { files: ['agent/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbid('operator')] } },
+  { files: ['operator/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbid('agent', 'cli')] } },
+  { files: ['agent/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbid('operator', 'cli')] } },
+  // cli/ is the `tapedeck` program: it builds on core/ and proto/, never on the binaries' wiring.
+  { files: ['cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbid('agent', 'operator')] } },
+  // core/ (packet formats, the flow engine, parsers, record schema) does no I/O of its own and sits
+  // below the agent, the operator and the CLI.
+  {
+    files: ['core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', forbid('agent', 'operator', 'cli', 'test')] },
+  },
   {
     files: ['proto/**/*.ts'],
     rules: {

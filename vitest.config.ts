@@ -13,6 +13,8 @@ export default defineConfig({
             'operator/**/*.test.ts',
             'agent/**/*.test.ts',
             'proto/**/*.test.ts',
+            'core/**/*.test.ts',
+            'cli/**/*.test.ts',
             'test/env/**/*.test.ts',
             'scripts/**/*.test.ts',
           ],
