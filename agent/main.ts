@@ -3,6 +3,7 @@
 // AgentService over gRPC (mTLS unless --insecure), runs capture sessions and
 // finalises every open file on SIGTERM/SIGINT before exiting 0.
 import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { openCapture } from './capture/native-capture.js';
 import { ConfigError, parseFlags, USAGE, type AgentConfig } from './config/flags.js';
@@ -11,8 +12,13 @@ import { systemClock } from './output/clock.js';
 import { createRecordWriter, PacketFileFormat } from './output/create-record-writer.js';
 import { captureFilter } from './server/capture-filter.js';
 import { startAgentServer, type ServerTls } from './server/grpc-server.js';
+import { LeaderFence } from './server/leader-fence.js';
 import type { CreateWriter } from './session/ports.js';
 import { SessionManager } from './session/session-manager.js';
+import { StateStore } from './state/state-store.js';
+
+/** The state store lives here, below the data directory (on the data volume). */
+export const STATE_DIR = 'state';
 
 /** How long running gRPC calls may take to finish after every session stopped. */
 export const SHUTDOWN_GRACE_MS = 5000;
@@ -51,6 +57,7 @@ function nextSignal(): Promise<NodeJS.Signals> {
 
 async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
+  const store = StateStore.open(path.join(config.dataDir, STATE_DIR));
   const tls = await readTls(config);
   if (!tls) logger.warn('Serving without TLS (--insecure): for local development only');
   const manager = new SessionManager({
@@ -67,6 +74,7 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     buildFilter: captureFilter,
     hubbleInterface: config.hubbleInterface,
     logger,
+    fence: new LeaderFence(store, logger),
   });
   logger.info(
     { listen: config.listen, port: server.port, mtls: tls !== undefined, dataDir: config.dataDir },
@@ -80,6 +88,7 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   });
   const stopped = await manager.shutdown();
   await server.shutdown(SHUTDOWN_GRACE_MS);
+  store.close();
   logger.info({ sessions: stopped.length, files: stopped.reduce((n, s) => n + s.files.length, 0) }, 'Stopped');
   return 0;
 }

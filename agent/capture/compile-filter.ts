@@ -6,7 +6,9 @@ import { loadNativeCapture } from './native-binding.js';
 /** pcap DLT_* link types the agent captures on. */
 export const LinkType = { Ethernet: 1, LinuxSll: 113, LinuxSll2: 276 } as const;
 /** Longest expression the native layer accepts. */
-export const MAX_FILTER_EXPRESSION_LENGTH = 8191;
+export const MAX_FILTER_EXPRESSION_LENGTH = 65_535;
+/** The kernel refuses classic BPF programs longer than this (BPF_MAXINSNS). */
+export const MAX_BPF_INSTRUCTIONS = 4096;
 
 /**
  * Compiles `expression` for `linkType` and returns the number of BPF

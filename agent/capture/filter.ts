@@ -5,7 +5,8 @@
 import { FilterError } from './capture-error.js';
 import { parseCidr } from './cidr.js';
 import type { Cidr } from './cidr.js';
-import { compileFilter, LinkType, MAX_FILTER_EXPRESSION_LENGTH } from './compile-filter.js';
+import { compileFilter, LinkType, MAX_BPF_INSTRUCTIONS, MAX_FILTER_EXPRESSION_LENGTH } from './compile-filter.js';
+import { endpointExpression } from './endpoint-filter.js';
 
 export const Protocol = { Any: 'ANY', Tcp: 'TCP', Udp: 'UDP', Sctp: 'SCTP', Icmp: 'ICMP' } as const;
 export type Protocol = (typeof Protocol)[keyof typeof Protocol];
@@ -24,6 +25,8 @@ export interface FilterSpec {
   readonly include?: readonly IncludeEntry[];
   /** Optional pcap-filter expression, ANDed with the include entries. */
   readonly bpf?: string;
+  /** Optional: only packets to or from one of these addresses, ANDed with the rest. */
+  readonly endpointIps?: readonly string[];
 }
 
 export interface CompileTarget {
@@ -140,14 +143,19 @@ export function buildFilter(
   const entries = include.map((entry, i) => includeExpression(entry, i));
   const bpf = userExpression(spec.bpf);
   if (bpf !== '') compileFilter(bpf, target.linkType, target.snaplen, 'bpf');
-  const parts = [entries.length > 0 ? `(${entries.join(' or ')})` : '', bpf !== '' ? `(${bpf})` : ''];
+  const endpoints = endpointExpression(spec.endpointIps ?? []);
+  const parts = [entries.length > 0 ? `(${entries.join(' or ')})` : '', endpoints, bpf !== '' ? `(${bpf})` : ''];
   const expression = parts.filter((p) => p !== '').join(' and ');
+  const field = endpoints === '' ? 'include' : 'endpointIps';
   if (expression.length > MAX_FILTER_EXPRESSION_LENGTH) {
+    throw new FilterError(field, `the resulting expression is longer than ${MAX_FILTER_EXPRESSION_LENGTH} characters`);
+  }
+  const instructions = compileFilter(expression, target.linkType, target.snaplen, 'filter');
+  if (instructions > MAX_BPF_INSTRUCTIONS) {
     throw new FilterError(
-      'include',
-      `the resulting expression is longer than ${MAX_FILTER_EXPRESSION_LENGTH} characters`,
+      field,
+      `the filter compiles to ${instructions} BPF instructions, more than the kernel's ${MAX_BPF_INSTRUCTIONS}`,
     );
   }
-  compileFilter(expression, target.linkType, target.snaplen, 'filter');
   return expression;
 }

@@ -12,11 +12,21 @@ export interface Clock {
   setTimer(delayMs: number, callback: () => void): ClockTimer;
 }
 
+/** setTimeout fires at once for delays above 2^31-1 ms (24.8 days): longer timers re-arm in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(delayMs, callback) {
-    const handle = setTimeout(callback, delayMs);
-    handle.unref();
+    // performance.now() and Node's timers are monotonic: a wall-clock step moves neither.
+    const due = performance.now() + delayMs;
+    let handle: NodeJS.Timeout;
+    const arm = (): void => {
+      const left = due - performance.now();
+      handle = setTimeout(left > MAX_TIMEOUT_MS ? arm : callback, Math.min(Math.max(left, 0), MAX_TIMEOUT_MS));
+      handle.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(handle) };
   },
 };

@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { SessionSpec__Output } from '../../proto/generated/tapedeck/agent/v1/SessionSpec.js';
 import { agentSessionSpec } from './agent-request.js';
+import { captureFilter } from './capture-filter.js';
 import type { BuildFilter } from './hubble-request.js';
 import { RequestError } from './request-error.js';
 
@@ -149,6 +150,12 @@ describe('agentSessionSpec', () => {
       field: 'spec.filePrefix',
     },
     {
+      name: 'window end before 1970',
+      value: spec({ windowEnd: { seconds: -5, nanos: 0 } }),
+      code: status.INVALID_ARGUMENT,
+      field: 'spec.windowEnd',
+    },
+    {
       name: 'too many labels',
       value: spec({ labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) }),
       code: status.INVALID_ARGUMENT,
@@ -158,5 +165,33 @@ describe('agentSessionSpec', () => {
     const error = refusal(value);
     expect(error.code).toBe(code);
     expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('should carry window_end as milliseconds', () => {
+    expect(agentSessionSpec(spec({ windowEnd: { seconds: 1_800_000_000, nanos: 5e8 } }), buildFilter).windowEndMs).toBe(
+      1_800_000_000_500,
+    );
+  });
+
+  it('should compile endpoint_ips into the filter and name a bad address by its index', () => {
+    const withIps = spec({ filter: { include: [], bpf: '', endpointIps: ['10.1.2.3', 'fd00::1'] } });
+    expect(agentSessionSpec(withIps, captureFilter)).toMatchObject({
+      endpointIps: ['10.1.2.3', 'fd00::1'],
+      filter: '((ip and (host 10.1.2.3)) or (ip6 and (host fd00::1)))',
+    });
+    let error: unknown;
+    try {
+      agentSessionSpec(
+        spec({ filter: { include: [], bpf: '', endpointIps: ['10.1.2.3', '10.1.2.300'] } }),
+        captureFilter,
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as RequestError).code).toBe(status.INVALID_ARGUMENT);
+    expect((error as RequestError).message).toBe(
+      'spec.filter.endpointIps[1]: "10.1.2.300" is not an IPv4 or IPv6 address',
+    );
   });
 });

@@ -47,6 +47,7 @@ function recordingRef(spec: SessionSpec__Output): RecordingRef {
 export interface AgentFilter {
   readonly include: IncludeEntry[];
   readonly bpf: string;
+  readonly endpointIps: string[];
   /** include + bpf as one compiled pcap-filter expression. */
   readonly filter: string;
 }
@@ -69,8 +70,9 @@ export function agentFilter(
     protocol: protocol(`${field}.include[${i}].protocol`, entry.protocol, PROTOCOLS),
   }));
   const expression = bpf(`${field}.bpf`, message?.bpf);
+  const endpointIps = [...(message?.endpointIps ?? [])];
   try {
-    return { include, bpf: expression, filter: buildFilter(include, expression) };
+    return { include, bpf: expression, endpointIps, filter: buildFilter(include, expression, endpointIps) };
   } catch (error) {
     if (!(error instanceof FilterError)) throw error;
     // libpcap's verdict, named after the request's field ("spec.filter.bpf: syntax error").
@@ -127,7 +129,8 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
   if (!INTERFACE_PATTERN.test(iface)) {
     throw invalid('spec.interfaces[0]', `${JSON.stringify(iface.slice(0, 64))} is not an interface name`);
   }
-  const { include, bpf: expression, filter } = agentFilter(spec.filter, 'spec.filter', buildFilter);
+  const { include, bpf: expression, endpointIps, filter } = agentFilter(spec.filter, 'spec.filter', buildFilter);
+  const windowEndMs = windowEnd(spec.windowEnd);
   const stop = spec.stopCondition;
   const rotation = spec.output?.rotation;
   return {
@@ -136,6 +139,7 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
     interface: iface,
     include,
     bpf: expression,
+    endpointIps,
     filter,
     snaplen: bounded('spec.maxCaptureLength', spec.maxCaptureLength, REQUEST_LIMITS.maxSnaplen),
     limits: {
@@ -160,7 +164,20 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
     },
     filePrefix: filePrefix('spec.filePrefix', spec.filePrefix, DEFAULT_FILE_PREFIX),
     labels: labels(spec),
+    ...(windowEndMs !== undefined && { windowEndMs }),
   };
+}
+
+/** window_end as ms since the epoch; unset = no window end. A past instant is refused when starting. */
+function windowEnd(value: SessionSpec__Output['windowEnd']): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value.seconds ?? 0);
+  const nanos = Number(value.nanos ?? 0);
+  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > REQUEST_LIMITS.maxEpochSeconds) {
+    throw invalid('spec.windowEnd', `${String(value.seconds)} s is not a usable instant`);
+  }
+  if (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) throw invalid('spec.windowEnd', 'invalid nanos');
+  return seconds * 1000 + Math.ceil(nanos / 1e6);
 }
 
 function fileBytes(value: unknown): number {

@@ -9,6 +9,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import { StopReason } from '../session/stop-condition.js';
 import { agentFilter, agentSessionSpec } from './agent-request.js';
 import type { BuildFilter } from './hubble-request.js';
+import type { LeaderFence } from './leader-fence.js';
 import { invalid } from './request-error.js';
 import { toServiceError } from './status.js';
 import { sessionProto, STOP_REASON_FROM_PROTO } from './to-proto.js';
@@ -17,6 +18,8 @@ export interface AgentServiceOptions {
   readonly manager: SessionManager;
   readonly buildFilter: BuildFilter;
   readonly logger: Logger;
+  /** Refuses mutating requests of a stale leader (leader_epoch). */
+  readonly fence: LeaderFence;
 }
 
 /** Runs `work` and answers the unary call with its result or its error's status. */
@@ -44,19 +47,22 @@ function sessionId(id: string): string {
   return id;
 }
 
-export function agentHandlers({ manager, buildFilter, logger }: AgentServiceOptions): AgentServiceHandlers {
+export function agentHandlers({ manager, buildFilter, logger, fence }: AgentServiceOptions): AgentServiceHandlers {
   return {
     StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
+      fence.admit(request.leaderEpoch, 'StartSession');
       const spec = agentSessionSpec(request.spec, buildFilter);
       const { session, created } = await manager.start(spec);
       return { session: sessionProto(session.snapshot()), created };
     }),
     StopSession: unary(logger, 'StopSession', async (request) => {
+      fence.admit(request.leaderEpoch, 'StopSession');
       const reason = STOP_REASON_FROM_PROTO[String(request.reason)] ?? StopReason.Stopped;
       return sessionProto(await manager.stop(sessionId(request.id), reason));
     }),
     GetSession: unary(logger, 'GetSession', (request) => sessionProto(manager.get(sessionId(request.id)).snapshot())),
     UpdateSession: unary(logger, 'UpdateSession', async (request) => {
+      fence.admit(request.leaderEpoch, 'UpdateSession');
       const id = sessionId(request.id);
       if (!request.filter) throw invalid('filter', 'is required');
       return sessionProto(await manager.update(id, agentFilter(request.filter, 'filter', buildFilter)));

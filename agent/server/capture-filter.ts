@@ -8,7 +8,11 @@ function anyAddress(other: string): string {
   return other.includes(':') ? '::/0' : '0.0.0.0/0';
 }
 
-export const captureFilter: BuildFilter = (include: readonly IncludeEntry[], bpf: string) =>
+export const captureFilter: BuildFilter = (
+  include: readonly IncludeEntry[],
+  bpf: string,
+  endpointIps: readonly string[] = [],
+) =>
   buildFilter({
     include: include.map((entry) => ({
       // tapedeck's API lets an empty CIDR mean "any address" of the other side's family.
@@ -20,4 +24,5 @@ export const captureFilter: BuildFilter = (include: readonly IncludeEntry[], bpf
       protocol: entry.protocol === 'ICMPV6' ? 'ICMP' : entry.protocol,
     })),
     bpf,
+    endpointIps,
   });

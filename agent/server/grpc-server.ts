@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { loadAgentProto, loadRecorderProto } from '../../proto/load.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { agentHandlers } from './agent-service.js';
+import type { LeaderFence } from './leader-fence.js';
 import type { BuildFilter } from './hubble-request.js';
 import { REQUEST_LIMITS } from './limits.js';
 import { recorderHandlers } from './recorder-service.js';
@@ -28,6 +29,8 @@ export interface AgentServerOptions {
   readonly hubbleInterface: string;
   readonly logger: Logger;
   readonly runningIntervalMs?: number;
+  /** Leader-epoch fencing of AgentService's mutating calls. */
+  readonly fence: LeaderFence;
 }
 
 export interface AgentServer {
@@ -61,7 +64,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   );
   server.addService(
     agent.AgentService.service,
-    agentHandlers({ manager: options.manager, buildFilter: options.buildFilter, logger: options.logger }),
+    agentHandlers({
+      manager: options.manager,
+      buildFilter: options.buildFilter,
+      logger: options.logger,
+      fence: options.fence,
+    }),
   );
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.listen, serverCredentials(options.tls), (error, bound) =>

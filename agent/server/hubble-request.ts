@@ -7,8 +7,11 @@ import { invalid } from './request-error.js';
 import { REQUEST_LIMITS } from './limits.js';
 import { bounded, cidr, count, durationMs, filePrefix, port, protocol } from './validate-fields.js';
 
-/** Turns include entries + a pcap-filter expression into one validated expression (throws FilterError). */
-export type BuildFilter = (include: readonly IncludeEntry[], bpf: string) => string;
+/**
+ * Turns include entries + a pcap-filter expression (+ an optional endpoint address list) into one
+ * validated expression (throws FilterError).
+ */
+export type BuildFilter = (include: readonly IncludeEntry[], bpf: string, endpointIps?: readonly string[]) => string;
 
 export const HUBBLE_FILE_PREFIX = 'hubble';
 
@@ -55,6 +58,7 @@ export function hubbleSessionSpec(
     interface: defaults.interface,
     include,
     bpf: '',
+    endpointIps: [],
     filter: defaults.buildFilter(include, ''),
     snaplen,
     limits,

@@ -20,6 +20,8 @@ export const REQUEST_LIMITS = {
   maxLabelKeyLength: 317,
   maxLabelValueLength: 1024,
   maxIteration: 1_000_000,
+  /** Timestamps after 9999-12-31 are refused. */
+  maxEpochSeconds: 253_402_300_799,
   /** gRPC messages larger than this are refused with RESOURCE_EXHAUSTED. */
   maxMessageBytes: 1024 * 1024,
 } as const;

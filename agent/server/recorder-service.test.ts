@@ -11,6 +11,7 @@ import { loadRecorderProto } from '../../proto/load.js';
 import { managerWithFakes, type FakeCapture } from '../session/fakes.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { startAgentServer, type AgentServer } from './grpc-server.js';
+import { LeaderFence, memoryEpochStore } from './leader-fence.js';
 
 const start: RecordRequest = {
   start: {
@@ -41,6 +42,7 @@ describe('recorder.Recorder/Record', () => {
       buildFilter: () => 'udp',
       hubbleInterface: 'any',
       logger: pino({ level: 'silent' }),
+      fence: new LeaderFence(memoryEpochStore(), pino({ level: 'silent' })),
     });
     client = new (loadRecorderProto().recorder.Recorder)(`127.0.0.1:${server.port}`, credentials.createInsecure());
   });

@@ -13,6 +13,7 @@ const SESSION_STATUS: Record<SessionErrorCode, status> = {
   [SessionErrorCode.ShuttingDown]: status.UNAVAILABLE,
   [SessionErrorCode.NotRunning]: status.FAILED_PRECONDITION,
   [SessionErrorCode.UpdateFailed]: status.INTERNAL,
+  [SessionErrorCode.WindowEnded]: status.FAILED_PRECONDITION,
 };
 
 const CAPTURE_STATUS: Record<CaptureErrorCode, status> = {

@@ -67,6 +67,7 @@ function specProto(spec: SessionSpec): SessionSpecProto {
         protocol: `PROTOCOL_${e.protocol}` as const,
       })),
       bpf: spec.bpf,
+      endpointIps: [...spec.endpointIps],
     },
     maxCaptureLength: spec.snaplen,
     stopCondition: {
@@ -80,6 +81,7 @@ function specProto(spec: SessionSpec): SessionSpecProto {
     },
     filePrefix: spec.filePrefix,
     labels: { ...spec.labels },
+    ...(spec.windowEndMs !== undefined && { windowEnd: timestamp(new Date(spec.windowEndMs)) }),
   };
 }
 

@@ -16,6 +16,7 @@ function spec(overrides: Partial<SessionSpec> = {}): SessionSpec {
     interface: 'lo',
     include: [],
     bpf: '',
+    endpointIps: [],
     filter: 'udp',
     snaplen: 0,
     limits: NO_LIMITS,

@@ -11,7 +11,7 @@ import { SessionError, SessionErrorCode } from './session-error.js';
 import { SwappableCapture } from './swappable-capture.js';
 import type { SessionFile, SessionSnapshot, SessionStats } from './session-snapshot.js';
 import { SessionState } from './session-snapshot.js';
-import type { SessionSpec } from './session-spec.js';
+import type { FilterUpdate, SessionSpec } from './session-spec.js';
 import { admitBatch, StopReason } from './stop-condition.js';
 
 export interface SessionContext {
@@ -45,6 +45,7 @@ export class CaptureSession {
   private stopTime: Date | undefined;
   private closedFiles: SessionFile[] | undefined;
   private timer: ClockTimer | undefined;
+  private windowTimer: ClockTimer | undefined;
   private stopping: Promise<SessionSnapshot> | undefined;
   private resolveFinished: (snapshot: SessionSnapshot) => void = () => undefined;
   private readonly finished = new Promise<SessionSnapshot>((resolve) => {
@@ -101,6 +102,15 @@ export class CaptureSession {
     if (spec.limits.timeElapsedMs > 0) {
       session.timer = ports.clock.setTimer(spec.limits.timeElapsedMs, () => void session.stop(StopReason.TimeElapsed));
     }
+    if (spec.windowEndMs !== undefined) {
+      // Dead-man switch: the wall-clock instant becomes a delay once, then the
+      // timer runs on the monotonic clock, so clock steps do not move it.
+      const remaining = Math.max(0, spec.windowEndMs - ports.clock.now());
+      session.windowTimer = ports.clock.setTimer(remaining, () => {
+        context.logger.info({ windowEnd: new Date(spec.windowEndMs ?? 0).toISOString() }, 'Window ended');
+        void session.stop(StopReason.Duration);
+      });
+    }
     context.logger.info({ interface: spec.interface, filter: spec.filter, formats: spec.formats }, 'Started capture');
     return session;
   }
@@ -119,9 +129,11 @@ export class CaptureSession {
    * being written, see SwappableCapture for the overlap. `update` carries include,
    * bpf and the compiled filter; the same filter again is a no-op.
    */
-  async updateFilter(update: Pick<SessionSpec, 'include' | 'bpf' | 'filter'>): Promise<SessionSnapshot> {
-    const { include, bpf, filter } = update;
-    const same = JSON.stringify([include, bpf]) === JSON.stringify([this.spec.include, this.spec.bpf]);
+  async updateFilter(update: FilterUpdate): Promise<SessionSnapshot> {
+    const { include, bpf, endpointIps, filter } = update;
+    const same =
+      JSON.stringify([include, bpf, endpointIps]) ===
+      JSON.stringify([this.spec.include, this.spec.bpf, this.spec.endpointIps]);
     if (same && filter === this.spec.filter) return this.snapshot();
     if (this.state !== SessionState.Running) {
       throw new SessionError(SessionErrorCode.NotRunning, `session ${this.spec.id} is not running`);
@@ -133,7 +145,7 @@ export class CaptureSession {
         cause: error,
       });
     }
-    this.currentSpec = { ...this.currentSpec, include, bpf, filter };
+    this.currentSpec = { ...this.currentSpec, include, bpf, endpointIps, filter };
     this.context.logger.info({ filter }, 'Updated capture filter');
     return this.snapshot();
   }
@@ -192,6 +204,7 @@ export class CaptureSession {
     this.message = message;
     this.state = SessionState.Stopping;
     this.timer?.cancel();
+    this.windowTimer?.cancel();
     const errors: string[] = message ? [message] : [];
     let final: CaptureStats | undefined;
     try {

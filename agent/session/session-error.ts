@@ -13,6 +13,8 @@ export const SessionErrorCode = {
   NotRunning: 'TD_ERR_SESSION_NOT_RUNNING',
   /** The new capture handle of an UpdateSession could not be opened. */
   UpdateFailed: 'TD_ERR_SESSION_UPDATE',
+  /** StartSession of a new session whose window_end has passed. */
+  WindowEnded: 'TD_ERR_SESSION_WINDOW_ENDED',
   /** The agent is shutting down. */
   ShuttingDown: 'TD_ERR_SESSION_SHUTDOWN',
 } as const;

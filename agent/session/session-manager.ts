@@ -7,7 +7,7 @@ import { CaptureSession } from './capture-session.js';
 import type { SessionPorts } from './ports.js';
 import { SessionError, SessionErrorCode } from './session-error.js';
 import type { SessionSnapshot } from './session-snapshot.js';
-import type { SessionSpec } from './session-spec.js';
+import type { FilterUpdate, SessionSpec } from './session-spec.js';
 import { StopReason } from './stop-condition.js';
 
 /** Default limit of concurrently running sessions (Antrea: maxConcurrentCaptures = 16). */
@@ -64,6 +64,12 @@ export class SessionManager {
       return { session: (await pending.result).session, created: false };
     }
     if (this.shuttingDown) throw new SessionError(SessionErrorCode.ShuttingDown, 'agent is shutting down');
+    if (spec.windowEndMs !== undefined && spec.windowEndMs <= this.options.ports.clock.now()) {
+      throw new SessionError(
+        SessionErrorCode.WindowEnded,
+        `spec.windowEnd ${new Date(spec.windowEndMs).toISOString()} has already passed`,
+      );
+    }
     const limit = this.options.maxConcurrentSessions;
     if (this.activeCount() >= limit) {
       throw new SessionError(
@@ -115,7 +121,7 @@ export class SessionManager {
   }
 
   /** Replaces a running session's filter; the same filter again returns the session unchanged. */
-  update(id: string, filter: Pick<SessionSpec, 'include' | 'bpf' | 'filter'>): Promise<SessionSnapshot> {
+  update(id: string, filter: FilterUpdate): Promise<SessionSnapshot> {
     return this.get(id).updateFilter(filter);
   }
 

@@ -54,7 +54,9 @@ export interface SessionSpec {
   readonly interface: string;
   readonly include: readonly IncludeEntry[];
   readonly bpf: string;
-  /** The pcap-filter expression built from include + bpf, already compiled once. */
+  /** Only packets to or from these addresses (validated); [] = no restriction. */
+  readonly endpointIps: readonly string[];
+  /** The pcap-filter expression built from include + endpointIps + bpf, already compiled once. */
   readonly filter: string;
   /** 0 = whole packet. */
   readonly snaplen: number;
@@ -63,7 +65,12 @@ export interface SessionSpec {
   readonly rotation: Rotation;
   readonly filePrefix: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Dead-man switch: the session stops at this instant (ms since the epoch) by itself; absent = none. */
+  readonly windowEndMs?: number;
 }
+
+/** The filter fields UpdateSession replaces. */
+export type FilterUpdate = Pick<SessionSpec, 'include' | 'bpf' | 'endpointIps' | 'filter'>;
 
 export function sessionIdFor(recording: RecordingRef): string {
   return `${recording.uid}-${recording.iteration}`;

@@ -15,6 +15,7 @@ const spec: SessionSpec = {
   interface: 'lo',
   include: [],
   bpf: '(host 10.0.0.1)',
+  endpointIps: [],
   filter: '(host 10.0.0.1)',
   snaplen: 0,
   limits: NO_LIMITS,
@@ -23,7 +24,12 @@ const spec: SessionSpec = {
   filePrefix: 'tapedeck',
   labels: {},
 };
-const wider = { include: [], bpf: '(host 10.0.0.1 or host 10.0.0.2)', filter: '(host 10.0.0.1 or host 10.0.0.2)' };
+const wider = {
+  include: [],
+  endpointIps: [],
+  bpf: '(host 10.0.0.1 or host 10.0.0.2)',
+  filter: '(host 10.0.0.1 or host 10.0.0.2)',
+};
 
 describe('SessionManager.update', () => {
   let dataDir = '';
@@ -56,7 +62,7 @@ describe('SessionManager.update', () => {
 
   it('should return the session unchanged when the filter is the one it has', async () => {
     await manager.start(spec);
-    const same = await manager.update(spec.id, { include: [], bpf: spec.bpf, filter: spec.filter });
+    const same = await manager.update(spec.id, { include: [], endpointIps: [], bpf: spec.bpf, filter: spec.filter });
 
     expect(same.spec).toEqual(spec);
     expect(captures).toHaveLength(1);

@@ -102,6 +102,7 @@ function sessionEngine(directory: string): Engine {
       interface: values.interface,
       include: [],
       bpf: values.filter,
+      endpointIps: [],
       filter: values.filter,
       snaplen: Number(values.snaplen),
       limits: NO_LIMITS,

@@ -22,10 +22,16 @@ export interface TestAgent {
   readonly dir: string;
   readonly dataDir: string;
   readonly pki: Pki;
+  /** The running agent process (a new one after restart()). */
   readonly agent: AgentProcess;
   readonly address: string;
   readonly hubble: RecorderClient;
   readonly api: AgentServiceClient;
+  /**
+   * Ends the agent process with `signal` (SIGKILL = a crash) and starts a new one on the same
+   * data directory and address; resolves with the old process's exit code once the new one serves.
+   */
+  restart(signal: NodeJS.Signals): Promise<number | null>;
   start(spec: SessionSpec): Promise<StartSessionResponse__Output>;
   stop(id: string): Promise<Session__Output>;
   close(): Promise<void>;
@@ -38,11 +44,11 @@ export async function startTestAgent(extraArgs: readonly string[] = []): Promise
   const dataDir = path.join(dir, 'data');
   const pki = await makePki(dir);
   const tls = ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-ca', pki.caCert];
-  const agent = await startAgentProcess({
-    args: ['--node-name', 'node-a', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...tls]
+  const args = (listen: string): string[] =>
+    ['--node-name', 'node-a', '--listen', listen, '--data-dir', dataDir, ...tls]
       .concat(['--hubble-interface', 'lo', '--log-level', 'debug'])
-      .concat(extraArgs),
-  });
+      .concat(extraArgs);
+  let agent = await startAgentProcess({ args: args('127.0.0.1:0') });
   const address = `127.0.0.1:${agent.port}`;
   const creds = channelCredentials(await clientPem(pki));
   const hubble = recorderClient(address, creds);
@@ -51,7 +57,14 @@ export async function startTestAgent(extraArgs: readonly string[] = []): Promise
     dir,
     dataDir,
     pki,
-    agent,
+    get agent() {
+      return agent;
+    },
+    async restart(signal) {
+      const code = await agent.stop(signal);
+      agent = await startAgentProcess({ args: args(address) });
+      return code;
+    },
     address,
     hubble,
     api,

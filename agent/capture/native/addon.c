@@ -133,7 +133,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 3) return td_throw(env, "ERR_INVALID_ARG_TYPE", "open(options, onBatch, onClosed)");
-  char device[256], filter[TD_MAX_FILTER + 1];
+  /* Filters of hundreds of endpoint addresses are long: not on the stack (JS thread only). */
+  static _Thread_local char filter[TD_MAX_FILTER + 1];
+  char device[256];
   struct td_capture_options o = {device, filter, 0, 0, 0, 0, 0};
   int64_t batch_bytes = 0;
   if (td_get_string(env, argv[0], "device", device, sizeof device) != 0 ||
@@ -225,7 +227,7 @@ static napi_value js_compile_filter(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char expr[TD_MAX_FILTER + 1];
+  static _Thread_local char expr[TD_MAX_FILTER + 1];
   int32_t link_type = 0, snaplen = 0;
   size_t len = 0;
   if (argc < 3 || napi_get_value_string_utf8(env, argv[0], expr, sizeof expr, &len) != napi_ok ||

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /* Longest filter expression accepted (the TypeScript layer enforces the same bound). */
-#define TD_MAX_FILTER 8192
+#define TD_MAX_FILTER 65536
 
 napi_value td_throw(napi_env env, const char *code, const char *message);
 void td_set_number(napi_env env, napi_value obj, const char *key, double value);
