@@ -58,6 +58,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     log,
     identity: config.identity,
     watchNamespace: config.watchNamespace,
+    tenancy: config.tenancy,
   });
   let lostLeadership = false;
   let elector: LeaderElector | undefined;

@@ -19,6 +19,9 @@ export const USAGE = `Usage: tapedeck-operator [flags]
   --tls-server-name NAME     name on the agents' certificates (default: tapedeck-agent)
   --insecure                 talk to agents without TLS (local development only)
   --watch-namespace NS       reconcile Recordings of this namespace only (default: all namespaces)
+  --tenancy-policy NAME      run Recordings without podSelector only while this ValidatingAdmissionPolicy and
+                             its binding enforce (default: tapedeck-recording-tenancy)
+  --node-wide-namespaces NS,...  namespaces whose Recordings without podSelector run without that policy
   --log-level LEVEL          pino level (default: info)`;
 
 export class FlagError extends Error {
@@ -41,6 +44,7 @@ export interface OperatorConfig {
   agentPort: number;
   tls: { ca: string; cert: string; key: string; serverName: string } | undefined;
   watchNamespace: string | undefined;
+  tenancy: { policyName: string; nodeWideNamespaces: string[] };
   logLevel: string;
 }
 
@@ -86,6 +90,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'tls-server-name': { type: 'string' },
       insecure: { type: 'boolean' },
       'watch-namespace': { type: 'string' },
+      'tenancy-policy': { type: 'string' },
+      'node-wide-namespaces': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -124,6 +130,10 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
             serverName: values['tls-server-name'] ?? 'tapedeck-agent',
           },
     watchNamespace: values['watch-namespace'],
+    tenancy: {
+      policyName: values['tenancy-policy'] ?? 'tapedeck-recording-tenancy',
+      nodeWideNamespaces: (values['node-wide-namespaces'] ?? '').split(',').filter((n) => n !== ''),
+    },
     logLevel: values['log-level'] ?? 'info',
   };
 }

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { AgentClient } from '../dispatch/agent-client.js';
 import type { AgentDirectory } from '../dispatch/grpc-agent-client.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
+import { PolicyGuard } from '../tenancy/policy-guard.js';
+import type { TenancyOptions } from '../tenancy/policy-guard.js';
 import { ClusterCache, DEFAULT_AGENT_PORT } from './cluster-cache.js';
 import type { AgentPods } from './cluster-cache.js';
 import { Reconciler } from './reconciler.js';
@@ -23,6 +25,8 @@ export interface ControllerOptions {
   identity?: string;
   /** Reconcile Recordings of this namespace only; undefined = all. */
   watchNamespace?: string;
+  /** Hold node-wide Recordings unless this tenancy policy enforces; undefined = no check. */
+  tenancy?: TenancyOptions;
 }
 
 export const defaultAgentPods: AgentPods = {
@@ -60,6 +64,7 @@ export class Controller {
       log: o.log,
       now: o.now,
       mayAct: () => this.queue !== undefined,
+      tenancy: o.tenancy && new PolicyGuard(o.kubeConfig, o.tenancy, this.store, o.log),
     });
   }
 

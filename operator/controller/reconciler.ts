@@ -36,6 +36,8 @@ export interface ReconcilerDeps {
   now?: () => number;
   /** Returns false when this replica must not act (not the leader). */
   mayAct?: () => boolean;
+  /** Tenancy (operator/tenancy/policy-guard.ts): holds node-wide Recordings while no policy enforces who may create them. */
+  tenancy?: { hold(recording: RecordingView, now: number): Promise<Outcome | undefined> };
 }
 
 const FAILURE_REASONS = { start: 'StartFailed', stop: 'StopFailed', update: 'UpdateFailed' } as const;
@@ -55,6 +57,8 @@ export class Reconciler {
     const [namespace = '', name = ''] = key.split('/');
     let recording = await this.deps.store.get(namespace, name);
     if (recording === undefined) return {};
+    const held = await this.deps.tenancy?.hold(recording, this.now());
+    if (held !== undefined) return held;
     const log = this.deps.log.child({ recording: key });
     const { metrics } = this.deps;
 

@@ -8,6 +8,7 @@ import { ApiException, ApiextensionsV1Api, loadYaml } from '@kubernetes/client-n
 import type { KubeConfig, V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Recording } from '../../operator/api/recording.js';
+import { installTenancyPolicy } from './tenancy-fixtures.js';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const crdFile = join(repoRoot, 'crds/recording.yaml');
@@ -30,8 +31,8 @@ const isEstablished = (crd: V1CustomResourceDefinition): boolean =>
   crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
 
 /**
- * Creates crds/recording.yaml, or replaces the installed copy with it, and waits until the API
- * server reports it Established (served). Returns the installed object.
+ * Creates crds/recording.yaml (and crds/recording-tenancy-policy.yaml), or replaces the installed copies,
+ * and waits until the API server reports the CRD Established (served). Returns the installed CRD.
  */
 export async function installRecordingCrd(kc: KubeConfig): Promise<V1CustomResourceDefinition> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
@@ -47,6 +48,8 @@ export async function installRecordingCrd(kc: KubeConfig): Promise<V1CustomResou
     body.metadata = { ...body.metadata, resourceVersion: current.metadata?.resourceVersion };
     await api.replaceCustomResourceDefinition({ name, body });
   }
+  // The tenancy admission policy ships beside the CRD, and the operator holds node-wide Recordings without it.
+  await installTenancyPolicy(kc);
   const deadline = Date.now() + ESTABLISHED_TIMEOUT_MS;
   for (;;) {
     const crd = await api.readCustomResourceDefinition({ name });

@@ -65,9 +65,10 @@ describe('helm chart (rendered)', () => {
     expect(stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
   });
 
-  it('should render the operator, the agent, RBAC and three mTLS Secrets', async () => {
+  it('should render the operator, the agent, RBAC, the tenancy policy and three mTLS Secrets', async () => {
     const manifests = await render();
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ClusterRole/td-tapedeck-node-recorder',
       'ClusterRole/td-tapedeck-operator',
       'ClusterRoleBinding/td-tapedeck-operator',
       'ConfigMap/td-tapedeck-operator',
@@ -82,6 +83,8 @@ describe('helm chart (rendered)', () => {
       'Service/td-tapedeck-operator-metrics',
       'ServiceAccount/td-tapedeck-agent',
       'ServiceAccount/td-tapedeck-operator',
+      'ValidatingAdmissionPolicy/td-tapedeck-recording-tenancy',
+      'ValidatingAdmissionPolicyBinding/td-tapedeck-recording-tenancy',
     ]);
     for (const m of manifests) {
       expect(m.metadata.labels).toMatchObject({
@@ -92,14 +95,14 @@ describe('helm chart (rendered)', () => {
     }
   });
 
-  it('should size the agent data volume to agent.storage.limit and capture with NET_RAW and NET_ADMIN only', async () => {
+  it('should size the agent data volume to agent.storage.limit and capture with NET_RAW only', async () => {
     const agent = podTemplate(find(await render('--set', 'agent.storage.limit=5Gi'), 'DaemonSet', 'td-tapedeck-agent'));
     expect(agent.spec.hostNetwork).toBe(true);
     expect(agent.spec.volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '5Gi' } });
     const container = agent.spec.containers[0];
     expect(container?.securityContext).toMatchObject({
       privileged: false,
-      capabilities: { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] },
+      capabilities: { drop: ['ALL'], add: ['NET_RAW'] },
     });
   });
 
@@ -167,6 +170,7 @@ describe('helm chart (rendered)', () => {
       agentNamespace: 'tapedeck-system',
       agentPort: 9443,
       tls: { serverName: 'tapedeck-agent' },
+      tenancy: { policyName: 'td-tapedeck-recording-tenancy', nodeWideNamespaces: [] },
     });
     // The operator finds agents by their pods' labels and the port named "grpc".
     for (const [key, value] of Object.entries(operator.agentLabels)) {

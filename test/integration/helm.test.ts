@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  AdmissionregistrationV1Api,
   ApiextensionsV1Api,
   AppsV1Api,
   AuthorizationV1Api,
@@ -114,7 +115,7 @@ describe('helm chart (installed)', () => {
     const pod = daemonSet.spec?.template.spec;
     expect(pod?.hostNetwork).toBe(true);
     expect(pod?.volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '5Gi' } });
-    expect(pod?.containers[0]?.securityContext?.capabilities?.add).toEqual(['NET_RAW', 'NET_ADMIN']);
+    expect(pod?.containers[0]?.securityContext?.capabilities?.add).toEqual(['NET_RAW']);
 
     const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
     expect(deployment.spec?.replicas).toBe(2);
@@ -129,7 +130,8 @@ describe('helm chart (installed)', () => {
   it.each([
     { verb: 'watch', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: true },
     { verb: 'patch', resource: 'recordings', subresource: 'status', group: RECORDING_GROUP, ns: 'shop', allowed: true },
-    { verb: 'update', resource: 'recordings', subresource: 'finalizers', group: RECORDING_GROUP, allowed: true },
+    { verb: 'update', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: false },
+    { verb: 'record-nodes', resource: 'recordings', group: RECORDING_GROUP, allowed: false },
     { verb: 'create', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: false },
     { verb: 'delete', resource: 'recordings', group: RECORDING_GROUP, ns: 'shop', allowed: false },
     { verb: 'list', resource: 'nodes', group: '', allowed: true },
@@ -140,7 +142,7 @@ describe('helm chart (installed)', () => {
     { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', ns: 'own', allowed: true },
     { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', ns: 'kube-system', allowed: false },
     { verb: 'get', resource: 'secrets', group: '', ns: 'shop', allowed: false },
-    { verb: 'get', resource: 'secrets', group: '', ns: 'own', allowed: true },
+    { verb: 'get', resource: 'secrets', group: '', ns: 'own', allowed: false },
     { verb: 'list', resource: 'secrets', group: '', ns: 'own', allowed: false },
   ])(
     'should let the operator $verb $resource $subresource in $ns: $allowed',
@@ -242,11 +244,16 @@ describe('helm chart (installed)', () => {
 
   it('should remove every object with helm uninstall and keep the CRD', async () => {
     await helm('uninstall', release, '--namespace', namespace, '--wait');
+    const admission = kubeConfig().makeApiClient(AdmissionregistrationV1Api);
+    const policy = `${prefix}-recording-tenancy`;
     const reads: [string, () => Promise<unknown>][] = [
       ['DaemonSet', () => apps.readNamespacedDaemonSet({ name: `${prefix}-agent`, namespace })],
       ['Deployment', () => apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace })],
       ['ClusterRole', () => rbac.readClusterRole({ name: `${prefix}-operator` })],
       ['ClusterRoleBinding', () => rbac.readClusterRoleBinding({ name: `${prefix}-operator` })],
+      ['ClusterRole node-recorder', () => rbac.readClusterRole({ name: `${prefix}-node-recorder` })],
+      ['ValidatingAdmissionPolicy', () => admission.readValidatingAdmissionPolicy({ name: policy })],
+      ['ValidatingAdmissionPolicyBinding', () => admission.readValidatingAdmissionPolicyBinding({ name: policy })],
       ['Role', () => rbac.readNamespacedRole({ name: `${prefix}-operator`, namespace })],
       ['RoleBinding', () => rbac.readNamespacedRoleBinding({ name: `${prefix}-operator`, namespace })],
       ['ServiceAccount', () => core.readNamespacedServiceAccount({ name: `${prefix}-agent`, namespace })],

@@ -107,3 +107,19 @@ app.kubernetes.io/part-of: tapedeck
 {{- end }}
 {{- toPrettyJson $out }}
 {{- end }}
+
+{{/* The ValidatingAdmissionPolicy (and its binding) that decides who may record what. */}}
+{{- define "tapedeck.tenancyPolicyName" -}}
+{{- printf "%s-recording-tenancy" (include "tapedeck.fullname" . | trunc 44 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The ClusterRole admins bind to let someone record whole nodes (verb record-nodes). */}}
+{{- define "tapedeck.nodeRecorderName" -}}
+{{- printf "%s-node-recorder" (include "tapedeck.fullname" . | trunc 48 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The default destination's credentials Secret in the release namespace, empty for none. */}}
+{{- define "tapedeck.exportDefaultsSecret" -}}
+{{- $e := .Values.export }}
+{{- if eq $e.destination "s3" }}{{ $e.s3.credentialsSecret }}{{ else if eq $e.destination "gcs" }}{{ $e.gcs.credentialsSecret }}{{ end }}
+{{- end }}
