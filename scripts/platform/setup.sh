@@ -12,6 +12,8 @@
 TAPEDECK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TAPEDECK_CACHE=${TAPEDECK_CACHE:-$HOME/.cache/tapedeck}
 export TAPEDECK_CACHE
+# Quiet, non-interactive npm whatever the user's ~/.npmrc says.
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
 TAPEDECK_NODE_VERSION=24.22.3 # keep in step with scripts/platform/node/package.json
 TAPEDECK_GO_VERSION=1.26.8
@@ -74,7 +76,7 @@ tapedeck_setup_node() {
   # node-gyp builds the binding against the running Node's own headers (scripts/build-native.mjs);
   # this also overrides a user ~/.npmrc `nodedir` that points at another Node's headers.
   npm_config_nodedir=$(cd "$(dirname "$(command -v node)")/.." && pwd)
-  export npm_config_nodedir npm_config_update_notifier=false
+  export npm_config_nodedir
 }
 
 # Go >= 1.26: the one on PATH, or the golang.org/toolchain module fetched through the configured Go
