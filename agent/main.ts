@@ -2,7 +2,7 @@
 // tapedeck-agent: the node agent. Serves Hubble's recorder API and tapedeck's
 // AgentService over gRPC (mTLS unless --insecure), runs capture sessions and
 // finalises every open file on SIGTERM/SIGINT before exiting 0.
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { openCapture } from './capture/native-capture.js';
@@ -56,7 +56,12 @@ function nextSignal(): Promise<NodeJS.Signals> {
 }
 
 async function serve(config: AgentConfig, logger: Logger): Promise<number> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
+  // Captures are wiretaps: the data directory is 0700 and everything the agent creates is readable by the
+  // agent only (files 0600, directories 0700), whatever modes the writers ask for. chmod, as the volume
+  // (emptyDir, hostPath) may exist already with the kubelet's modes.
+  process.umask(0o077);
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
   const store = StateStore.open(path.join(config.dataDir, STATE_DIR));
   const tls = await readTls(config);
   if (!tls) logger.warn('Serving without TLS (--insecure): for local development only');

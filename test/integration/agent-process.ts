@@ -27,10 +27,12 @@ export interface AgentProcessOptions {
   readonly args: readonly string[];
   /** Run inside this network namespace (ip netns exec). */
   readonly netns?: string;
+  /** A command that execs the agent (such as setpriv with its flags), run inside the namespace. */
+  readonly wrapper?: readonly string[];
 }
 
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
-  const node = [process.execPath, '--import', 'tsx', MAIN, ...options.args];
+  const node = [...(options.wrapper ?? []), process.execPath, '--import', 'tsx', MAIN, ...options.args];
   const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...node] : node;
   const child = spawn(command ?? 'false', args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
