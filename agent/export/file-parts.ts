@@ -8,19 +8,24 @@ import { ExportError, ExportErrorCode } from './export-error.js';
 
 export class FileParts {
   private readonly hash: Hash = createHash('sha256');
+  private readonly extra: Hash | undefined;
   private position = 0;
 
   private constructor(
     private readonly handle: FileHandle,
     readonly path: string,
     readonly size: number,
-  ) {}
+    extraAlgorithm: string | undefined,
+  ) {
+    this.extra = extraAlgorithm ? createHash(extraAlgorithm) : undefined;
+  }
 
-  static async open(path: string): Promise<FileParts> {
+  /** `extraAlgorithm`: a second digest a store wants to compare (e.g. GCS's md5), fed by the same reads. */
+  static async open(path: string, extraAlgorithm?: string): Promise<FileParts> {
     try {
       const handle = await open(path, 'r');
       const { size } = await handle.stat();
-      return new FileParts(handle, path, size);
+      return new FileParts(handle, path, size, extraAlgorithm);
     } catch (error) {
       throw new ExportError(ExportErrorCode.LocalFile, `Cannot read ${path}: ${(error as Error).message}`, {
         cause: error,
@@ -47,6 +52,7 @@ export class FileParts {
     }
     this.position += want;
     this.hash.update(buffer);
+    this.extra?.update(buffer);
     return buffer;
   }
 
@@ -65,6 +71,11 @@ export class FileParts {
       throw new ExportError(ExportErrorCode.LocalFile, `${this.path}: hashed ${this.position} of ${this.size} bytes`);
     }
     return this.hash.digest('hex');
+  }
+
+  /** base64 of the extra digest (after digest()). */
+  extraDigest(): string | undefined {
+    return this.extra?.digest('base64');
   }
 
   async close(): Promise<void> {
