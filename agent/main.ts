@@ -70,8 +70,10 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     dataDir: config.dataDir,
     maxConcurrentSessions: config.maxSessions,
     logger,
-    ports: { openCapture, createWriter, clock: systemClock },
+    ports: { openCapture, createWriter, clock: systemClock, journal: store },
   });
+  const recovered = await manager.recover();
+  logger.info({ ...recovered, leaderEpoch: store.leaderEpoch() }, 'Recovered state');
   const server = await startAgentServer({
     listen: config.listen,
     tls,

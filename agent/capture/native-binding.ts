@@ -25,6 +25,8 @@ export interface RawStats {
   readonly agentDroppedBytes: number;
   /** Records written into batches. */
   readonly delivered: number;
+  /** Times the capture thread waited for JavaScript to release a batch (back-pressure into the kernel ring). */
+  readonly poolWaits: number;
   /** The capture loop's libpcap error, "" when none. */
   readonly error: string;
 }

@@ -134,6 +134,63 @@ describe('openNativeCapture', () => {
     expect(handle.stats().packetsReceived).toBe(10);
   });
 
+  it('should end the capture with the error of a throwing batch listener instead of swallowing it', async () => {
+    const handle = openNativeCapture({
+      interface: 'lo',
+      filter: `udp and dst port ${portA}`,
+      snaplen: 0,
+      timeoutMs: 5,
+    });
+    const errors: Error[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const ended = new Promise<void>((resolve) =>
+        handle.onError((error) => {
+          errors.push(error);
+          resolve();
+        }),
+      );
+      handle.onBatch(() => {
+        throw new Error('disk on fire');
+      });
+      await send('udp4', '127.0.0.1', portA, 3);
+      await ended;
+      await handle.close();
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(errors.map((e) => e.message)).toEqual(['batch listener: disk on fire']);
+    expect(uncaught).toEqual([]);
+  });
+
+  it('should make the capture thread wait for a held batch instead of dropping packets', async () => {
+    // Two 64 KiB batches, each held for 300 ms: the pool is exhausted most of the time.
+    const handle = openNativeCapture({
+      interface: 'lo',
+      filter: `udp and dst port ${portB}`,
+      snaplen: 256,
+      timeoutMs: 5,
+      batchCount: 2,
+      batchBytes: 64 * 1024,
+    });
+    let packets = 0;
+    handle.onBatch((batch) => {
+      packets += batch.packets;
+      setTimeout(() => batch.release(), 300);
+    });
+    await send('udp4', '127.0.0.1', portB, 3000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await handle.close();
+    const raw = handle.rawStats();
+    expect(raw.poolWaits).toBeGreaterThan(0);
+    expect(raw.agentDropped).toBe(0);
+    expect(raw.kernelDropped).toBe(0);
+    expect(raw.delivered).toBe(3000);
+    expect(packets).toBe(3000);
+  });
+
   it('should let the process exit cleanly while batches are being delivered', async () => {
     const child = `
       import { createSocket } from 'node:dgram';

@@ -14,7 +14,10 @@ export interface NativeCaptureOptions extends CaptureOptions {
   readonly timeoutMs?: number;
   /** Bytes per pooled batch buffer. */
   readonly batchBytes?: number;
-  /** Pooled batch buffers; when all are held by JavaScript, packets are counted as agentDropped. */
+  /**
+   * Pooled batch buffers; when all are held by JavaScript the capture thread waits for one and the
+   * kernel ring absorbs the backlog (what it cannot hold the kernel drops and counts).
+   */
   readonly batchCount?: number;
 }
 
@@ -115,6 +118,7 @@ export class NativeCaptureHandle implements CaptureHandle {
   private closeRequested = false;
   private readonly pending: PacketBatch[] = [];
   private finalStats: RawStats | undefined;
+  private listenerError: CaptureError | undefined;
   private readonly closed: Promise<CaptureStats>;
   private resolveClosed: (stats: CaptureStats) => void = () => undefined;
 
@@ -164,6 +168,7 @@ export class NativeCaptureHandle implements CaptureHandle {
 
   /** The libpcap error that ended the capture loop, if any (the loop then closes by itself). */
   error(): CaptureError | undefined {
+    if (this.listenerError !== undefined) return this.listenerError;
     const message = (this.finalStats ?? this.addon.stats(this.handle)).error;
     return message === '' ? undefined : new CaptureError(CaptureErrorCode.CaptureFailed, message);
   }
@@ -183,20 +188,30 @@ export class NativeCaptureHandle implements CaptureHandle {
   }
 
   private dispatch(batch: PacketBatch): void {
+    if (this.listenerError !== undefined) {
+      batch.release();
+      return;
+    }
     try {
       this.listener?.(batch);
     } catch (err) {
-      // A throwing listener must not leak a pooled buffer; the error itself
-      // still surfaces as an uncaught exception, as with EventEmitter.
+      // A throwing listener must not leak a pooled buffer, and must not be
+      // swallowed by N-API: the capture ends with the error, which the
+      // error listener (the session) reports.
       batch.release();
-      throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      this.listenerError = new CaptureError(CaptureErrorCode.CaptureFailed, `batch listener: ${message}`, {
+        cause: err,
+      });
+      this.addon.close(this.handle);
+      this.errorListener?.(this.listenerError);
     }
   }
 
   private ended(stats: RawStats): void {
     this.finalStats = stats;
     this.resolveClosed(toStats(stats));
-    const error = this.error();
+    const error = this.listenerError === undefined ? this.error() : undefined; // a listener error was reported
     if (error !== undefined && !this.closeRequested) this.errorListener?.(error);
   }
 }

@@ -114,10 +114,16 @@ export class ExportQueue {
 
   /** Resolves when nothing is waiting, uploading or due to be written (tests, shutdown). */
   async drained(): Promise<void> {
-    while (this.active > 0 || this.waiting.length > 0 || this.timers.size > 0) {
-      await new Promise<void>((resolve) => this.idle.push(resolve));
+    // The queue's own timers never keep the process alive; whoever awaits this does.
+    const keepAlive = setInterval(() => {}, 60_000);
+    try {
+      while (this.active > 0 || this.waiting.length > 0 || this.timers.size > 0) {
+        await new Promise<void>((resolve) => this.idle.push(resolve));
+      }
+      await Promise.all([...this.runs.values()].map((r) => r.writingManifest));
+    } finally {
+      clearInterval(keepAlive);
     }
-    await Promise.all([...this.runs.values()].map((r) => r.writingManifest));
   }
 
   /** Stops uploading; checkpoints already saved let the next process resume. */

@@ -1,8 +1,10 @@
 // Uploads one closed file to S3 (or an S3-compatible store) so that any process can finish what an
 // earlier one began: explicit multipart calls (lib-storage cannot resume another process's upload),
 // a checkpoint saved after every acknowledged part, ListParts on resume to learn what the store has.
-// The store verifies every part (CRC32C per part — a whole-object checksum is not usable above 5 MB
-// with the SDK, and MinIO ignores FULL_OBJECT); the file's sha256 is computed once, while reading it.
+// The store verifies every part: a CRC32 per part, which the SDK computes with Node's native
+// zlib.crc32 (its CRC32C is JavaScript and halved the throughput in bench:export); a whole-object
+// checksum is not usable above 5 MB with the SDK, and MinIO ignores FULL_OBJECT. The file's sha256
+// is computed once, while reading it.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -58,7 +60,7 @@ async function putWhole(client: S3Client, request: S3UploadRequest, file: FilePa
         Key: request.key,
         Body: body,
         ContentType: request.contentType,
-        ChecksumAlgorithm: 'CRC32C',
+        ChecksumAlgorithm: 'CRC32',
       }),
       { abortSignal: request.signal },
     );
@@ -154,7 +156,7 @@ async function createUpload(client: S3Client, request: S3UploadRequest): Promise
         Bucket: request.bucket,
         Key: request.key,
         ContentType: request.contentType,
-        ChecksumAlgorithm: 'CRC32C',
+        ChecksumAlgorithm: 'CRC32',
       }),
       { abortSignal: request.signal },
     );
@@ -174,8 +176,8 @@ async function listParts(client: S3Client, request: S3UploadRequest, uploadId: s
       { abortSignal: request.signal },
     );
     for (const p of out.Parts ?? []) {
-      if (p.PartNumber && p.ETag && p.ChecksumCRC32C !== undefined) {
-        parts.push({ partNumber: p.PartNumber, etag: p.ETag, checksumCrc32c: p.ChecksumCRC32C, bytes: p.Size ?? 0 });
+      if (p.PartNumber && p.ETag && p.ChecksumCRC32 !== undefined) {
+        parts.push({ partNumber: p.PartNumber, etag: p.ETag, checksumCrc32: p.ChecksumCRC32, bytes: p.Size ?? 0 });
       }
     }
     if (!out.IsTruncated) return parts;
@@ -201,17 +203,17 @@ async function uploadPart(
           UploadId: uploadId,
           PartNumber: partNumber,
           Body: body,
-          ChecksumAlgorithm: 'CRC32C',
+          ChecksumAlgorithm: 'CRC32',
         }),
         { abortSignal: request.signal },
       );
-      if (!out.ETag || !out.ChecksumCRC32C) {
+      if (!out.ETag || !out.ChecksumCRC32) {
         throw new ExportError(
           ExportErrorCode.Integrity,
-          `UploadPart ${partNumber}: the store returned no ETag or CRC32C`,
+          `UploadPart ${partNumber}: the store returned no ETag or CRC32`,
         );
       }
-      return { partNumber, etag: out.ETag, checksumCrc32c: out.ChecksumCRC32C, bytes: body.length };
+      return { partNumber, etag: out.ETag, checksumCrc32: out.ChecksumCRC32, bytes: body.length };
     } catch (error) {
       const mapped = s3Error(`UploadPart ${partNumber}`, error);
       if (!mapped.retryable || attempt >= PART_ATTEMPTS || request.signal?.aborted) throw mapped;
@@ -234,7 +236,7 @@ async function complete(
         Key: request.key,
         UploadId: uploadId,
         MultipartUpload: {
-          Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumCRC32C: p.checksumCrc32c })),
+          Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumCRC32: p.checksumCrc32 })),
         },
       }),
       { abortSignal: request.signal },

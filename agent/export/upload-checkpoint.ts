@@ -5,8 +5,8 @@
 export interface UploadedPart {
   readonly partNumber: number;
   readonly etag: string;
-  /** base64 CRC32C the store verified for this part. */
-  readonly checksumCrc32c: string;
+  /** base64 CRC32 the store verified for this part. */
+  readonly checksumCrc32: string;
   readonly bytes: number;
 }
 

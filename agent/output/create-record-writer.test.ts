@@ -49,13 +49,13 @@ describe('create-record-writer', () => {
     },
   );
 
-  it('should create the first file at once, named after Hubble with the default prefix', async () => {
+  it('should open the first file at once, named after Hubble with the default prefix', async () => {
     const writer = createRecordWriter(options());
     const [file] = writer.files();
     expect(path.dirname(file?.path ?? '')).toBe(dir.path);
     expect(path.basename(file?.path ?? '')).toMatch(/^hubble_\d{10}_[0-9a-f]{8}_node-a_000000\.pcap$/);
-    expect(readFileSync(file?.path ?? '')).toHaveLength(PCAP_HEADER_BYTES);
     expect(await writer.close()).toMatchObject([{ packets: 0, bytes: PCAP_HEADER_BYTES }]);
+    expect(readFileSync(file?.path ?? '')).toHaveLength(PCAP_HEADER_BYTES);
   });
 
   it.each([
@@ -81,10 +81,14 @@ describe('create-record-writer', () => {
     expect(existsSync(dir.path) && readdirCount(dir.path)).toBe(0);
   });
 
-  it('should report a missing directory as an I/O error', () => {
-    expect(() => createRecordWriter(options({ directory: path.join(dir.path, 'missing') }))).toThrow(
-      expect.objectContaining({ code: OutputErrorCode.Io }),
-    );
+  it('should report a missing directory as an I/O error of the write and of close', async () => {
+    // File system calls run in the thread pool: the failure arrives with the first write.
+    const writer = createRecordWriter(options({ directory: path.join(dir.path, 'missing') }));
+    const records = Buffer.alloc(16 + 60);
+    records.writeUInt32LE(60, 8);
+    records.writeUInt32LE(60, 12);
+    await expect(writer.write(records, 1)).rejects.toMatchObject({ code: OutputErrorCode.Io });
+    await expect(writer.close()).rejects.toMatchObject({ code: OutputErrorCode.Io });
   });
 });
 

@@ -7,7 +7,7 @@ import type { FileEncoder } from './file-encoder.js';
 import { validateFilePrefix, validateNodeName } from './file-naming.js';
 import { OutputError, OutputErrorCode } from './output-error.js';
 import { createPcapEncoder, TimestampResolution } from './pcap-format.js';
-import { createPcapngEncoder } from './pcapng-format.js';
+import { createPcapngEncoder, type PcapngInterface } from './pcapng-format.js';
 import type { OutputFile, RecordWriter } from './record-writer.js';
 import { RotatingRecordWriter } from './rotating-writer.js';
 
@@ -22,6 +22,8 @@ export const MIN_FILE_BYTES = 1024;
 export const MIN_FILE_AGE_MS = 1000;
 const MAX_LINK_TYPE = 0xffff;
 const MAX_INTERFACE_NAME = 64;
+/** The Recording CRD's bound on interfaces per session. */
+export const MAX_WRITER_INTERFACES = 16;
 // Printable, no spaces: a Linux interface name or "any".
 const INTERFACE_NAME = /^[\x21-\x7e]+$/;
 
@@ -39,29 +41,48 @@ export interface RecordWriterOptions {
   /** Hubble's file_prefix; "" means "hubble". */
   readonly filePrefix: string;
   readonly nodeName: string;
-  /** DLT_* of the capture handle. */
-  readonly linkType: number;
   /** 0 = MAX_SNAPLEN. */
   readonly snaplen: number;
-  readonly interfaceName: string;
+  /** DLT_* of the capture handle (one interface; or give `interfaces`). */
+  readonly linkType?: number;
+  readonly interfaceName?: string;
+  /**
+   * The capture interfaces (name and link type): exactly one for pcap; for pcapng one Interface
+   * Description Block each, and write()'s interfaceIndex points into it. Default: [interfaceName].
+   */
+  readonly interfaces?: readonly PcapngInterface[];
   /** pcap only (pcapng always records nanoseconds); default nanoseconds. */
   readonly timestampResolution?: TimestampResolution;
   readonly rotation?: RotationOptions;
   readonly clock?: Clock;
   /** Hash every file while writing it (OutputFile.sha256); default true. */
   readonly sha256?: boolean;
+  readonly onFileOpened?: (file: OutputFile) => void;
   readonly onFileClosed?: (file: OutputFile) => void;
 }
 
 export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
   const filePrefix = validateFilePrefix(options.filePrefix);
   const nodeName = validateNodeName(options.nodeName);
-  const linkType = integerIn('linkType', options.linkType, 0, MAX_LINK_TYPE);
+
   const snaplen = options.snaplen === 0 ? MAX_SNAPLEN : integerIn('snaplen', options.snaplen, 1, MAX_SNAPLEN);
   const maxFileBytes = limit('rotation.maxFileBytes', options.rotation?.maxFileBytes ?? 0, MIN_FILE_BYTES);
   const maxFileAgeMs = limit('rotation.maxFileAgeMs', options.rotation?.maxFileAgeMs ?? 0, MIN_FILE_AGE_MS);
-  if (options.interfaceName.length > MAX_INTERFACE_NAME || !INTERFACE_NAME.test(options.interfaceName)) {
-    throw invalid('interfaceName', `must be 1-${MAX_INTERFACE_NAME} printable characters without spaces`);
+  const interfaces = options.interfaces ?? [
+    { name: options.interfaceName ?? '', linkType: integerIn('linkType', options.linkType ?? -1, 0, MAX_LINK_TYPE) },
+  ];
+  if (interfaces.length < 1 || interfaces.length > MAX_WRITER_INTERFACES) {
+    throw invalid('interfaces', `must list 1-${MAX_WRITER_INTERFACES} interfaces`);
+  }
+  if (options.format === PacketFileFormat.Pcap && interfaces.length !== 1) {
+    throw invalid('interfaces', 'a pcap file holds one interface: use one writer per interface');
+  }
+  for (const [i, { name, linkType: ifLinkType }] of interfaces.entries()) {
+    if (name.length > MAX_INTERFACE_NAME || !INTERFACE_NAME.test(name)) {
+      const field = options.interfaces === undefined ? 'interfaceName' : `interfaces[${i}].name`;
+      throw invalid(field, `must be 1-${MAX_INTERFACE_NAME} printable characters without spaces`);
+    }
+    integerIn(`interfaces[${i}].linkType`, ifLinkType, 0, MAX_LINK_TYPE);
   }
   if (!path.isAbsolute(options.directory)) throw invalid('directory', 'must be an absolute path');
   const resolution = options.timestampResolution ?? TimestampResolution.Nanosecond;
@@ -71,10 +92,10 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
   let encoder: FileEncoder;
   switch (options.format) {
     case PacketFileFormat.Pcap:
-      encoder = createPcapEncoder({ linkType, snaplen, resolution });
+      encoder = createPcapEncoder({ linkType: interfaces[0]?.linkType ?? 0, snaplen, resolution });
       break;
     case PacketFileFormat.Pcapng:
-      encoder = createPcapngEncoder({ linkType, snaplen, interfaceName: options.interfaceName, nodeName });
+      encoder = createPcapngEncoder({ snaplen, nodeName, interfaces });
       break;
     default:
       throw invalid('format', `must be one of ${Object.values(PacketFileFormat).join(', ')}`);
@@ -88,6 +109,9 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
     maxFileAgeMs,
     clock: options.clock ?? systemClock,
     sha256: options.sha256 ?? true,
+    interfaces: interfaces.map((i) => i.name),
+    linkType: interfaces[0]?.linkType ?? 0,
+    ...(options.onFileOpened === undefined ? {} : { onFileOpened: options.onFileOpened }),
     ...(options.onFileClosed === undefined ? {} : { onFileClosed: options.onFileClosed }),
   });
 }

@@ -26,23 +26,19 @@ export interface FileEncoder {
   maxEncodedBytes(recordBytes: number, packets: number): number;
   /**
    * Encodes the `packets` records in `records[start, end)`, which take at most
-   * `fileBytes` bytes in the file, and returns exactly their bytes. The result
-   * may be a view of `records` or of a scratch buffer reused by the next call:
-   * write it out before then.
+   * `fileBytes` bytes in the file and were captured on interface
+   * `interfaceIndex` of the writer, and returns exactly their bytes. The
+   * result is a view of `records` or a buffer of its own (writes are
+   * asynchronous, so it is never reused by the next call).
    */
-  encode(records: Buffer, start: number, end: number, packets: number, fileBytes: number): Buffer;
-  /** Bytes appended when the last file is closed (at most trailerBytes long). */
-  trailer(stats: CaptureStats | undefined, startMs: number, endMs: number): Buffer | undefined;
-}
-
-/** A buffer reused between encode() calls, grown by doubling. */
-export class ScratchBuffer {
-  private buffer = Buffer.allocUnsafe(0);
-
-  get(bytes: number): Buffer {
-    if (this.buffer.length < bytes) {
-      this.buffer = Buffer.allocUnsafe(Math.max(bytes, this.buffer.length * 2, 64 * 1024));
-    }
-    return this.buffer.subarray(0, bytes);
-  }
+  encode(
+    records: Buffer,
+    start: number,
+    end: number,
+    packets: number,
+    fileBytes: number,
+    interfaceIndex: number,
+  ): Buffer;
+  /** Bytes appended when the last file is closed (at most trailerBytes long); stats per interface. */
+  trailer(stats: readonly CaptureStats[] | undefined, startMs: number, endMs: number): Buffer | undefined;
 }

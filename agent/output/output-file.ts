@@ -1,19 +1,12 @@
 // One open output file: created exclusively (never overwrites), written with
-// positioned writes of whole encoded records, hashed as it grows, and on
-// finish fsynced and closed off the JavaScript thread.
+// positioned writes of whole encoded records, hashed as it grows, and fsynced
+// and closed at the end. Every file system call runs in libuv's thread pool,
+// one after the other per file, so a slow disk never blocks the event loop
+// that serves gRPC: append() returns at once with a promise that settles when
+// the bytes are written (the caller keeps the chunk alive until then).
 import { createHash, type Hash } from 'node:crypto';
-import {
-  close,
-  closeSync,
-  constants,
-  fsync,
-  ftruncateSync,
-  linkSync,
-  openSync,
-  rmSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { constants } from 'node:fs';
+import { link, open, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OutputError, OutputErrorCode } from './output-error.js';
 import type { OutputFile } from './record-writer.js';
@@ -24,19 +17,31 @@ const FILE_MODE = 0o640;
 export const PARTIAL_SUFFIX = '.partial';
 
 export class OpenOutputFile {
+  /** Bytes and packets handed to append() (written or queued). */
   bytes = 0;
   packets = 0;
+  /** Packet data bytes (record headers excluded) of those packets. */
+  capturedBytes = 0;
   firstPacketTime: Date | undefined;
   private readonly hash: Hash | undefined;
+  private handle: FileHandle | undefined;
+  /** The chain of file system calls; each starts when the previous one settled. */
+  private tail: Promise<void>;
+  private failure: OutputError | undefined;
 
   private constructor(
     readonly path: string,
     readonly format: string,
     readonly openedAtMs: number,
-    private readonly fd: number,
+    header: Buffer,
     sha256: boolean,
   ) {
     this.hash = sha256 ? createHash('sha256') : undefined;
+    this.hash?.update(header);
+    this.bytes = header.length;
+    this.tail = this.createOnDisk(header).catch((error: unknown) => {
+      this.failure = ioError(`creating ${path}`, error);
+    });
   }
 
   /**
@@ -44,47 +49,43 @@ export class OpenOutputFile {
    * written under a hidden name first (`.<name>.partial`) and the file then
    * linked to its real name, so a crash never leaves an empty or half-headed
    * file under a capture name: at worst a `.partial` file recovery removes.
+   * Returns at once; a failure surfaces in the next append() or finish().
    */
   static create(path: string, format: string, header: Buffer, openedAtMs: number, sha256: boolean): OpenOutputFile {
-    const partial = join(dirname(path), `.${basename(path)}${PARTIAL_SUFFIX}`);
-    let fd: number;
-    try {
-      fd = openSync(partial, CREATE_FLAGS, FILE_MODE);
-    } catch (error) {
-      throw new OutputError(OutputErrorCode.Io, `creating ${path}`, { cause: error });
-    }
-    const file = new OpenOutputFile(path, format, openedAtMs, fd, sha256);
-    try {
-      file.append(header, 0);
-      linkSync(partial, path); // fails if `path` exists: never overwrite a capture
-      unlinkSync(partial);
-    } catch (error) {
-      closeSync(fd);
-      rmSync(partial, { force: true });
-      throw error instanceof OutputError
-        ? error
-        : new OutputError(OutputErrorCode.Io, `creating ${path}`, { cause: error });
-    }
-    return file;
+    return new OpenOutputFile(path, format, openedAtMs, header, sha256);
   }
 
   /**
-   * Appends `chunk` (whole encoded records). On failure the file is cut back
-   * to its previous length, so it never ends in a partial record we wrote.
+   * Appends `chunk` (whole encoded records) after everything appended before.
+   * On failure the file is cut back to its previous length, so it never ends
+   * in a partial record we wrote, and every later append fails too.
    */
-  append(chunk: Buffer, packets: number): void {
-    let written = 0;
-    try {
-      while (written < chunk.length) {
-        written += writeSync(this.fd, chunk, written, chunk.length - written, this.bytes + written);
-      }
-    } catch (error) {
-      if (written > 0) this.cutBack();
-      throw new OutputError(OutputErrorCode.Io, `writing ${this.path}`, { cause: error });
-    }
+  append(chunk: Buffer, packets: number, capturedBytes = 0): Promise<void> {
+    const position = this.bytes;
     this.hash?.update(chunk);
     this.bytes += chunk.length;
     this.packets += packets;
+    this.capturedBytes += capturedBytes;
+    const run = this.tail.then(async () => {
+      if (this.failure !== undefined) throw this.failure;
+      const handle = this.handle;
+      if (handle === undefined) throw new OutputError(OutputErrorCode.Closed, `${this.path} is closed`);
+      let written = 0;
+      try {
+        while (written < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, written, chunk.length - written, position + written);
+          written += bytesWritten;
+        }
+      } catch (error) {
+        this.failure = ioError(`writing ${this.path}`, error);
+        // The write error is what the caller needs; a failed cut leaves a
+        // truncated tail, which readers tolerate like a crash would.
+        if (written > 0) await handle.truncate(position).catch(() => undefined);
+        throw this.failure;
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   /** The file's row while it is open. */
@@ -94,13 +95,15 @@ export class OpenOutputFile {
       format: this.format,
       bytes: this.bytes,
       packets: this.packets,
+      capturedBytes: this.capturedBytes,
       ...(this.firstPacketTime === undefined ? {} : { firstPacketTime: this.firstPacketTime }),
     };
   }
 
   /**
    * Returns the final row at once (the content is complete) and a promise
-   * that settles when the file is durable (fsync) and its descriptor closed.
+   * that settles when every append is written, the file is durable (fsync)
+   * and its descriptor closed.
    */
   finish(closedAtMs: number): { row: OutputFile; durable: Promise<void> } {
     const row: OutputFile = {
@@ -108,24 +111,41 @@ export class OpenOutputFile {
       closedAt: new Date(closedAtMs),
       ...(this.hash === undefined ? {} : { sha256: this.hash.digest('hex') }),
     };
-    const durable = new Promise<void>((resolve, reject) => {
-      fsync(this.fd, (syncError) => {
-        close(this.fd, (closeError) => {
-          const error = syncError ?? closeError;
-          if (error) reject(new OutputError(OutputErrorCode.Io, `closing ${this.path}`, { cause: error }));
-          else resolve();
-        });
-      });
+    const durable = this.tail.then(async () => {
+      const handle = this.handle;
+      this.handle = undefined;
+      let error: unknown = this.failure;
+      if (handle !== undefined) {
+        await handle.sync().catch((syncError: unknown) => (error ??= syncError));
+        await handle.close().catch((closeError: unknown) => (error ??= closeError));
+      }
+      if (error !== undefined) {
+        throw error instanceof OutputError ? error : ioError(`closing ${this.path}`, error);
+      }
     });
+    this.tail = durable.catch(() => undefined);
     return { row, durable };
   }
 
-  private cutBack(): void {
+  private async createOnDisk(header: Buffer): Promise<void> {
+    const partial = join(dirname(this.path), `.${basename(this.path)}${PARTIAL_SUFFIX}`);
+    const handle = await open(partial, CREATE_FLAGS, FILE_MODE);
     try {
-      ftruncateSync(this.fd, this.bytes);
-    } catch {
-      // The write error is what the caller needs; a failed cut leaves a
-      // truncated tail, which readers tolerate like a crash would.
+      let written = 0;
+      while (written < header.length) {
+        written += (await handle.write(header, written, header.length - written, written)).bytesWritten;
+      }
+      await link(partial, this.path); // fails if `path` exists: never overwrite a capture
+      await unlink(partial);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(partial, { force: true });
+      throw error;
     }
+    this.handle = handle;
   }
+}
+
+function ioError(what: string, cause: unknown): OutputError {
+  return cause instanceof OutputError ? cause : new OutputError(OutputErrorCode.Io, what, { cause });
 }

@@ -2,9 +2,9 @@
 // a 24-byte global header, then records. Nanosecond files (magic a1b23c4d)
 // are the batch bytes as they come, so a batch is appended with no
 // per-packet work; microsecond files (a1b2c3d4) get each timestamp divided
-// by 1000 in a reused scratch copy.
+// by 1000 in a copy.
 import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
-import { HOST_LITTLE_ENDIAN, ScratchBuffer, type FileEncoder } from './file-encoder.js';
+import { HOST_LITTLE_ENDIAN, type FileEncoder } from './file-encoder.js';
 
 export const TimestampResolution = { Microsecond: 'us', Nanosecond: 'ns' } as const;
 export type TimestampResolution = (typeof TimestampResolution)[keyof typeof TimestampResolution];
@@ -38,7 +38,6 @@ export function pcapGlobalHeader(options: PcapEncoderOptions): Buffer {
 
 export function createPcapEncoder(options: PcapEncoderOptions): FileEncoder {
   const header = pcapGlobalHeader(options);
-  const scratch = new ScratchBuffer();
   const nanoseconds = options.resolution === TimestampResolution.Nanosecond;
   return {
     format: 'pcap',
@@ -49,7 +48,7 @@ export function createPcapEncoder(options: PcapEncoderOptions): FileEncoder {
     maxEncodedBytes: (recordBytes) => recordBytes,
     encode(records, start, end, packets) {
       if (nanoseconds) return records.subarray(start, end);
-      const out = scratch.get(end - start);
+      const out = Buffer.allocUnsafe(end - start);
       records.copy(out, 0, start, end);
       toMicroseconds(out, packets);
       return out;

@@ -1,12 +1,13 @@
 // pcapng files (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/):
 // a Section Header Block (shb_userappl "tapedeck", shb_hardware = node name,
 // shb_os), one Interface Description Block (if_name, if_description = node
-// name so it survives mergecap, if_tsresol 9 = nanoseconds), an Enhanced
-// Packet Block per packet and, at close, an Interface Statistics Block.
+// name so it survives mergecap, if_tsresol 9 = nanoseconds) per capture
+// interface, an Enhanced Packet Block per packet naming its interface and, at
+// close, an Interface Statistics Block per interface.
 import { release, type } from 'node:os';
 import type { CaptureStats } from '../capture/capture-source.js';
 import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
-import { HOST_LITTLE_ENDIAN, ScratchBuffer, type FileEncoder } from './file-encoder.js';
+import { HOST_LITTLE_ENDIAN, type FileEncoder } from './file-encoder.js';
 import { BlockBuilder, BlockType, epochMsSplit } from './pcapng-blocks.js';
 
 export const PCAPNG_USER_APPLICATION = 'tapedeck';
@@ -22,11 +23,17 @@ const NANOSECOND_RESOLUTION = 9;
 /** Packets up to this size are copied word by word in JavaScript, larger ones with Buffer.copy. */
 const WORD_COPY_MAX_BYTES = 256;
 
-export interface PcapngEncoderOptions {
+export interface PcapngInterface {
+  readonly name: string;
+  /** DLT_* of the interface's capture handle. */
   readonly linkType: number;
+}
+
+export interface PcapngEncoderOptions {
   readonly snaplen: number;
-  readonly interfaceName: string;
   readonly nodeName: string;
+  /** One Interface Description Block each, in this order (EPB interface id = index). */
+  readonly interfaces: readonly PcapngInterface[];
 }
 
 export function pcapngHeader(options: PcapngEncoderOptions): Buffer {
@@ -35,18 +42,21 @@ export function pcapngHeader(options: PcapngEncoderOptions): Buffer {
   shb.stringOption(ShbOption.Hardware, options.nodeName);
   shb.stringOption(ShbOption.Os, `${type()} ${release()}`);
   shb.stringOption(ShbOption.UserApplication, PCAPNG_USER_APPLICATION);
-  const idb = new BlockBuilder(BlockType.InterfaceDescription);
-  idb.u16(options.linkType).u16(0).u32(options.snaplen);
-  idb.stringOption(IdbOption.Name, options.interfaceName);
-  idb.stringOption(IdbOption.Description, options.nodeName);
-  idb.option(IdbOption.TimestampResolution, Buffer.from([NANOSECOND_RESOLUTION]));
-  return Buffer.concat([shb.finish(), idb.finish()]);
+  const idbs = options.interfaces.map((i) => {
+    const idb = new BlockBuilder(BlockType.InterfaceDescription);
+    idb.u16(i.linkType).u16(0).u32(options.snaplen);
+    idb.stringOption(IdbOption.Name, i.name);
+    idb.stringOption(IdbOption.Description, options.nodeName);
+    idb.option(IdbOption.TimestampResolution, Buffer.from([NANOSECOND_RESOLUTION]));
+    return idb.finish();
+  });
+  return Buffer.concat([shb.finish(), ...idbs]);
 }
 
-export function statisticsBlock(stats: CaptureStats, startMs: number, endMs: number): Buffer {
+export function statisticsBlock(stats: CaptureStats, startMs: number, endMs: number, interfaceId = 0): Buffer {
   const isb = new BlockBuilder(BlockType.InterfaceStatistics);
   const [high, low] = epochMsSplit(endMs);
-  isb.u32(0).u32(high).u32(low);
+  isb.u32(interfaceId).u32(high).u32(low);
   isb.timestampOption(IsbOption.StartTime, startMs);
   isb.timestampOption(IsbOption.EndTime, endMs);
   isb.u64Option(IsbOption.IfRecv, stats.packetsReceived + stats.kernelDropped);
@@ -58,25 +68,34 @@ export function statisticsBlock(stats: CaptureStats, startMs: number, endMs: num
 
 export function createPcapngEncoder(options: PcapngEncoderOptions): FileEncoder {
   const header = pcapngHeader(options);
-  const scratch = new ScratchBuffer();
+  const interfaces = options.interfaces.length;
   return {
     format: 'pcapng',
     extension: 'pcapng',
-    trailerBytes: ISB_BYTES,
+    trailerBytes: ISB_BYTES * interfaces,
     header: () => Buffer.from(header),
     recordBytes: (capturedLength) => EPB_OVERHEAD_BYTES + ((capturedLength + 3) & ~3),
     // An EPB header is 16 bytes longer than a record header, and data is padded to 4 bytes.
     maxEncodedBytes: (recordBytes, packets) => recordBytes + packets * (EPB_OVERHEAD_BYTES - RECORD_HEADER_BYTES + 3),
-    encode(records, start, end, packets, fileBytes) {
-      const out = scratch.get(fileBytes);
-      return out.subarray(0, encodeEnhancedPackets(records, start, packets, out));
+    encode(records, start, end, packets, fileBytes, interfaceIndex) {
+      const out = Buffer.allocUnsafe(fileBytes);
+      return out.subarray(0, encodeEnhancedPackets(records, start, packets, out, interfaceIndex));
     },
-    trailer: (stats, startMs, endMs) => (stats === undefined ? undefined : statisticsBlock(stats, startMs, endMs)),
+    trailer: (stats, startMs, endMs) =>
+      stats === undefined || stats.length === 0
+        ? undefined
+        : Buffer.concat(stats.slice(0, interfaces).map((s, i) => statisticsBlock(s, startMs, endMs, i))),
   };
 }
 
-/** Writes one Enhanced Packet Block (interface 0, no options) per record into `out`; returns the bytes written. */
-function encodeEnhancedPackets(records: Buffer, start: number, packets: number, out: Buffer): number {
+/** Writes one Enhanced Packet Block (no options) per record into `out`; returns the bytes written. */
+function encodeEnhancedPackets(
+  records: Buffer,
+  start: number,
+  packets: number,
+  out: Buffer,
+  interfaceId: number,
+): number {
   const src = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const le = HOST_LITTLE_ENDIAN;
@@ -96,7 +115,7 @@ function encodeEnhancedPackets(records: Buffer, start: number, packets: number, 
     const carry = Math.floor(low / 4294967296);
     dst.setUint32(to, BlockType.EnhancedPacket, le);
     dst.setUint32(to + 4, total, le);
-    dst.setUint32(to + 8, 0, le);
+    dst.setUint32(to + 8, interfaceId, le);
     dst.setUint32(to + 12, qHigh + carry, le);
     dst.setUint32(to + 16, low - carry * 4294967296, le);
     dst.setUint32(to + 20, captured, le);

@@ -9,27 +9,35 @@ export interface OutputFile {
   readonly format: string;
   readonly bytes: number;
   readonly packets: number;
+  /** Packet data bytes (record headers excluded). */
+  readonly capturedBytes?: number;
   readonly firstPacketTime?: Date;
   readonly closedAt?: Date;
   /** Hex sha256 of the whole file, set once the file is closed (writers that hash as they write). */
   readonly sha256?: string;
+  /** The capture interfaces whose packets the file holds, and the file's link type (pcapng: the first one's). */
+  readonly interfaces?: readonly string[];
+  readonly linkType?: number;
 }
 
 export interface RecordWriter {
   /**
    * Appends `packets` consecutive nanosecond pcap records (see packet-batch.ts)
-   * taken from `records`. The writer must not keep a reference to `records`
-   * after returning. When the caller knows that those records take exactly
-   * `recordBytes` bytes, passing it lets a writer skip walking them.
+   * taken from `records`, captured on interface `interfaceIndex` of the
+   * writer (default 0). Returns at once; the promise settles when the records
+   * are written, and until then the caller must keep `records` unchanged (the
+   * session holds the capture batch, which back-pressures the capture thread).
+   * When the caller knows that those records take exactly `recordBytes`
+   * bytes, passing it lets a writer skip walking them.
    */
-  write(records: Buffer, packets: number, recordBytes?: number): void;
+  write(records: Buffer, packets: number, recordBytes?: number, interfaceIndex?: number): Promise<void>;
   /** Files written so far, the open one last. */
   files(): readonly OutputFile[];
   /**
    * Finalises the open file (rotation closes the others as it goes) and waits
-   * until every file is fsynced and closed. Final capture statistics, when
-   * given, are recorded where the format has room for them (pcapng: an
-   * Interface Statistics Block).
+   * until every file is fsynced and closed. Final capture statistics (one
+   * per interface), when given, are recorded where the format has room for
+   * them (pcapng: an Interface Statistics Block each).
    */
-  close(stats?: CaptureStats): Promise<readonly OutputFile[]>;
+  close(stats?: CaptureStats | readonly CaptureStats[]): Promise<readonly OutputFile[]>;
 }

@@ -13,6 +13,8 @@ import { BlockType } from './pcapng-blocks.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const MIN_BLOCK_BYTES = 12;
+const SIMPLE_PACKET_BLOCK = 3;
+const OBSOLETE_PACKET_BLOCK = 2;
 
 export interface TrimResult {
   /** Length of the file once trimmed. */
@@ -21,6 +23,10 @@ export interface TrimResult {
   readonly trimmedBytes: number;
   /** Whole packet records (pcap) or blocks (pcapng) kept after the file header. */
   readonly records: number;
+  /** Packets among them (pcap: every record; pcapng: Enhanced, Simple and obsolete Packet Blocks). */
+  readonly packets: number;
+  /** Packet data bytes (captured lengths) of those packets. */
+  readonly capturedBytes: number;
 }
 
 /** Cuts a pcap or pcapng file back to its last whole record. */
@@ -36,9 +42,9 @@ export function trimTornTail(file: string): TrimResult {
     const head = Buffer.alloc(Math.min(size, PCAP_HEADER_BYTES));
     readSync(fd, head, 0, head.length, 0);
     const walk = formatOf(head, file);
-    const { end, records } = walkRecords(fd, size, walk);
+    const { end, records, packets, capturedBytes } = walkRecords(fd, size, walk);
     if (end < size) ftruncateSync(fd, end);
-    return { bytes: end, trimmedBytes: size - end, records };
+    return { bytes: end, trimmedBytes: size - end, records, packets, capturedBytes };
   } finally {
     closeSync(fd);
   }
@@ -56,6 +62,8 @@ interface Walk {
   /** Bytes of the record starting at `offset` of `chunk`, or undefined when its header is incomplete. */
   readonly recordBytes: (view: DataView, offset: number) => number | undefined;
   readonly headerBytes: number;
+  /** Captured packet bytes of the whole record at `offset`, or undefined when it is no packet. */
+  readonly packetBytes: (view: DataView, offset: number) => number | undefined;
 }
 
 function formatOf(head: Buffer, file: string): Walk {
@@ -71,6 +79,7 @@ function formatOf(head: Buffer, file: string): Walk {
           start: PCAP_HEADER_BYTES,
           headerBytes: RECORD_HEADER_BYTES,
           recordBytes: (view, offset) => RECORD_HEADER_BYTES + view.getUint32(offset + 8, le),
+          packetBytes: (view, offset) => view.getUint32(offset + 8, le),
         };
       }
     }
@@ -83,15 +92,40 @@ function formatOf(head: Buffer, file: string): Walk {
           const total = view.getUint32(offset + 4, le);
           return total >= MIN_BLOCK_BYTES && total % 4 === 0 ? total : undefined;
         },
+        packetBytes: (view, offset) => {
+          const type = view.getUint32(offset, le);
+          if (type === BlockType.EnhancedPacket || type === OBSOLETE_PACKET_BLOCK)
+            return view.getUint32(offset + 20, le);
+          if (type === SIMPLE_PACKET_BLOCK) return view.getUint32(offset + 4, le) - 16;
+          return undefined;
+        },
       };
     }
   }
   throw new OutputError(OutputErrorCode.InvalidOptions, `${file} is not a pcap or pcapng file`);
 }
 
-function walkRecords(fd: number, size: number, walk: Walk): { end: number; records: number } {
+interface WalkResult {
+  readonly end: number;
+  readonly records: number;
+  readonly packets: number;
+  readonly capturedBytes: number;
+}
+
+function walkRecords(fd: number, size: number, walk: Walk): WalkResult {
   let offset = walk.start;
   let records = 0;
+  let packets = 0;
+  let capturedBytes = 0;
+  const done = (end: number): WalkResult => ({ end, records, packets, capturedBytes });
+  const count = (view: DataView, at: number): void => {
+    records++;
+    const captured = walk.packetBytes(view, at);
+    if (captured !== undefined) {
+      packets++;
+      capturedBytes += captured;
+    }
+  };
   const chunk = Buffer.alloc(CHUNK_BYTES);
   for (;;) {
     const read = readSync(fd, chunk, 0, Math.min(CHUNK_BYTES, size - offset), offset);
@@ -99,20 +133,20 @@ function walkRecords(fd: number, size: number, walk: Walk): { end: number; recor
     let at = 0;
     while (at + walk.headerBytes <= read) {
       const bytes = walk.recordBytes(view, at);
-      if (bytes === undefined || offset + at + bytes > size) return { end: offset + at, records };
+      if (bytes === undefined || offset + at + bytes > size) return done(offset + at);
       if (at + bytes > read) break; // the record continues in the next chunk
+      count(view, at);
       at += bytes;
-      records++;
     }
     if (at === 0) {
-      if (read < walk.headerBytes) return { end: offset, records };
+      if (read < walk.headerBytes) return done(offset);
       // A single record larger than the chunk: skip over it without reading it.
       const bytes = walk.recordBytes(view, 0);
-      if (bytes === undefined || offset + bytes > size) return { end: offset, records };
+      if (bytes === undefined || offset + bytes > size) return done(offset);
+      count(view, 0);
       at = bytes;
-      records++;
     }
     offset += at;
-    if (offset >= size) return { end: offset, records };
+    if (offset >= size) return done(offset);
   }
 }

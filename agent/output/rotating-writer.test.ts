@@ -39,7 +39,7 @@ function newWriter(
 /** Bytes of a file with no packets, and bytes per 100-byte packet, per format. */
 function layout(format: PacketFileFormat): { empty: number; perPacket: number } {
   if (format === 'pcap') return { empty: PCAP_HEADER_BYTES, perPacket: 16 + 100 };
-  const header = pcapngHeader({ linkType: 1, snaplen: 262_144, interfaceName: 'eth0', nodeName: NODE }).length;
+  const header = pcapngHeader({ snaplen: 262_144, nodeName: NODE, interfaces: [{ name: 'eth0', linkType: 1 }] }).length;
   return { empty: header + ISB_BYTES, perPacket: EPB_OVERHEAD_BYTES + 100 };
 }
 

@@ -3,7 +3,8 @@
 // Hot path: when the caller passes the batch's recordBytes and the batch
 // surely fits the open file (FileEncoder.maxEncodedBytes), it is encoded and
 // written with one positioned write without reading its records here; for
-// nanosecond pcap that write is a view of the caller's buffer. Otherwise
+// nanosecond pcap that write is a view of the caller's buffer. Writes run in
+// the thread pool (see output-file.ts): write() returns their promise. Otherwise
 // write() walks the record headers once (one u32 read per record, no copies)
 // to find where the first `packets` records end and where a file must be cut,
 // then hands each file's share to the encoder.
@@ -28,6 +29,11 @@ export interface RotatingWriterOptions {
   readonly maxFileAgeMs: number;
   readonly clock: Clock;
   readonly sha256: boolean;
+  /** The capture interfaces of the files and their link type, for OutputFile. */
+  readonly interfaces: readonly string[];
+  readonly linkType: number;
+  /** Called when a file is opened (before its first packet), with its first row. */
+  readonly onFileOpened?: (file: OutputFile) => void;
   /** Called once a file is fsynced and closed (rotation or close()). */
   readonly onFileClosed?: (file: OutputFile) => void;
 }
@@ -37,7 +43,7 @@ export class RotatingRecordWriter implements RecordWriter {
   private readonly startedAtMs: number;
   private readonly finished: OutputFile[] = [];
   private readonly durable: Promise<void>[] = [];
-  private readonly failures: unknown[] = [];
+  private readonly failures = new Set<unknown>();
   private current: OpenOutputFile | undefined;
   private timer: ClockTimer | undefined;
   private nextIndex = 0;
@@ -52,15 +58,15 @@ export class RotatingRecordWriter implements RecordWriter {
    * Writes the first `packets` records of `records`, cutting files by size and
    * age on record boundaries. On an I/O error (e.g. disk full) the error is
    * thrown and the packets not written are the caller's to count as lost:
-   * the difference of files() packet totals before and after tells how many
-   * made it (records already written to a rotated file stay there).
+   * records already written to a rotated file stay there. A malformed batch
+   * or a write after close throws at once; an I/O error rejects the promise.
    */
-  write(records: Buffer, packets: number, recordBytes?: number): void {
+  write(records: Buffer, packets: number, recordBytes?: number, interfaceIndex = 0): Promise<void> {
     if (this.closing !== undefined) throw new OutputError(OutputErrorCode.Closed, 'write after close');
     if (!Number.isSafeInteger(packets) || packets < 0) {
       throw new OutputError(OutputErrorCode.MalformedBatch, `invalid packet count ${packets}`);
     }
-    if (packets === 0) return;
+    if (packets === 0) return Promise.resolve();
     const { encoder, maxFileBytes } = this.options;
     if (this.current !== undefined && this.expired(this.current)) this.rotate();
     let file = this.current ?? this.open();
@@ -69,10 +75,10 @@ export class RotatingRecordWriter implements RecordWriter {
     if (recordBytes !== undefined && recordBytes <= records.length) {
       const bound = encoder.maxEncodedBytes(recordBytes, packets);
       if (maxFileBytes === 0 || file.bytes + bound + encoder.trailerBytes <= maxFileBytes) {
-        this.append(file, records, 0, recordBytes, packets, bound);
-        return;
+        return this.append(file, records, 0, recordBytes, packets, bound, interfaceIndex);
       }
     }
+    const writes: Promise<void>[] = [];
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
     const le = HOST_LITTLE_ENDIAN;
     let start = 0;
@@ -90,7 +96,7 @@ export class RotatingRecordWriter implements RecordWriter {
         file.bytes + segmentBytes + size + encoder.trailerBytes > maxFileBytes &&
         file.packets + segmentPackets > 0
       ) {
-        this.append(file, records, start, offset, segmentPackets, segmentBytes);
+        writes.push(this.append(file, records, start, offset, segmentPackets, segmentBytes, interfaceIndex));
         this.rotate();
         file = this.open();
         start = offset;
@@ -101,35 +107,33 @@ export class RotatingRecordWriter implements RecordWriter {
       segmentBytes += size;
       offset = next;
     }
-    this.append(file, records, start, offset, segmentPackets, segmentBytes);
+    writes.push(this.append(file, records, start, offset, segmentPackets, segmentBytes, interfaceIndex));
+    return Promise.all(writes).then(() => undefined);
   }
 
   files(): readonly OutputFile[] {
-    return this.current === undefined ? [...this.finished] : [...this.finished, this.current.snapshot()];
+    return this.current === undefined ? [...this.finished] : [...this.finished, this.row(this.current.snapshot())];
   }
 
-  close(stats?: CaptureStats): Promise<readonly OutputFile[]> {
-    this.closing ??= this.finishAll(stats);
+  close(stats?: CaptureStats | readonly CaptureStats[]): Promise<readonly OutputFile[]> {
+    const list = stats === undefined ? undefined : Array.isArray(stats) ? stats : [stats as CaptureStats];
+    this.closing ??= this.finishAll(list);
     return this.closing;
   }
 
-  private async finishAll(stats: CaptureStats | undefined): Promise<readonly OutputFile[]> {
+  private async finishAll(stats: readonly CaptureStats[] | undefined): Promise<readonly OutputFile[]> {
     const file = this.current;
     if (file !== undefined) {
       const trailer = this.options.encoder.trailer(stats, this.startedAtMs, this.options.clock.now());
       if (trailer !== undefined) {
-        try {
-          file.append(trailer, 0);
-        } catch (error) {
-          this.failures.push(error);
-        }
+        file.append(trailer, 0).catch((error: unknown) => this.failures.add(error));
       }
       this.rotate();
     }
     await Promise.all(this.durable);
-    const [failure] = this.failures;
+    const [failure] = [...this.failures];
     if (failure !== undefined) {
-      throw new OutputError(OutputErrorCode.Io, `${this.failures.length} output file(s) failed to close`, {
+      throw new OutputError(OutputErrorCode.Io, `${this.failures.size} output file(s) failed to close`, {
         cause: failure,
       });
     }
@@ -161,6 +165,7 @@ export class RotatingRecordWriter implements RecordWriter {
     );
     this.nextIndex++;
     this.current = file;
+    this.options.onFileOpened?.(this.row(file.snapshot()));
     if (maxFileAgeMs > 0) {
       this.timer = clock.setTimer(maxFileAgeMs, () => {
         if (this.current === file && this.closing === undefined) this.rotate();
@@ -176,13 +181,15 @@ export class RotatingRecordWriter implements RecordWriter {
     this.timer?.cancel();
     this.timer = undefined;
     this.current = undefined;
-    const { row, durable } = file.finish(this.options.clock.now());
+    const finished = file.finish(this.options.clock.now());
+    const row = this.row(finished.row);
+    const durable = finished.durable;
     this.finished.push(row);
     this.durable.push(
       durable
         .then(() => this.options.onFileClosed?.(row))
         .catch((error: unknown) => {
-          this.failures.push(error);
+          this.failures.add(error);
         }),
     );
   }
@@ -194,11 +201,21 @@ export class RotatingRecordWriter implements RecordWriter {
     end: number,
     packets: number,
     fileBytes: number,
-  ): void {
-    if (packets === 0) return;
+    interfaceIndex: number,
+  ): Promise<void> {
+    if (packets === 0) return Promise.resolve();
     const first = file.packets === 0 ? firstTimestamp(records, start) : undefined;
-    file.append(this.options.encoder.encode(records, start, end, packets, fileBytes), packets);
+    const encoded = this.options.encoder.encode(records, start, end, packets, fileBytes, interfaceIndex);
+    const written = file.append(encoded, packets, end - start - packets * RECORD_HEADER_BYTES);
     if (first !== undefined) file.firstPacketTime = first;
+    // An I/O error also reaches the caller through this promise; failures
+    // keeps it for close(), which must report it even if nobody awaited.
+    written.catch((error: unknown) => this.failures.add(error));
+    return written;
+  }
+
+  private row(file: OutputFile): OutputFile {
+    return { ...file, interfaces: this.options.interfaces, linkType: this.options.linkType };
   }
 }
 

@@ -58,7 +58,7 @@ describe('agentSessionSpec', () => {
   it('should map a StartSession spec with the session id uid-iteration', () => {
     expect(agentSessionSpec(spec(), buildFilter)).toMatchObject({
       id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427-3',
-      interface: 'any',
+      interfaces: ['any'],
       bpf: 'not port 22',
       filter: 'TCP and not port 22',
       snaplen: 128,
@@ -68,6 +68,13 @@ describe('agentSessionSpec', () => {
       filePrefix: 'tapedeck',
       labels: { team: 'web' },
     });
+  });
+
+  it('should keep several interfaces in their order', () => {
+    expect(agentSessionSpec(spec({ interfaces: ['veth1', 'veth0'] }), buildFilter).interfaces).toEqual([
+      'veth1',
+      'veth0',
+    ]);
   });
 
   it('should default to pcap when no format is given', () => {
@@ -96,8 +103,20 @@ describe('agentSessionSpec', () => {
       field: 'spec.recording.iteration',
     },
     {
-      name: 'two interfaces',
-      value: spec({ interfaces: ['eth0', 'eth1'] }),
+      name: '17 interfaces',
+      value: spec({ interfaces: Array.from({ length: 17 }, (_, i) => `eth${i}`) }),
+      code: status.INVALID_ARGUMENT,
+      field: 'spec.interfaces',
+    },
+    {
+      name: 'a duplicate interface',
+      value: spec({ interfaces: ['eth0', 'eth1', 'eth0'] }),
+      code: status.INVALID_ARGUMENT,
+      field: 'spec.interfaces[2]',
+    },
+    {
+      name: 'any with another interface',
+      value: spec({ interfaces: ['eth0', 'any'] }),
       code: status.INVALID_ARGUMENT,
       field: 'spec.interfaces',
     },

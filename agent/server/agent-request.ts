@@ -124,10 +124,17 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
   if (!spec) throw invalid('spec', 'is required');
   const recording = recordingRef(spec);
   const interfaces = spec.interfaces.length === 0 ? ['any'] : spec.interfaces;
-  if (interfaces.length > 1) throw invalid('spec.interfaces', 'one interface per session (use "any" for all)');
-  const iface = interfaces[0] ?? 'any';
-  if (!INTERFACE_PATTERN.test(iface)) {
-    throw invalid('spec.interfaces[0]', `${JSON.stringify(iface.slice(0, 64))} is not an interface name`);
+  if (interfaces.length > REQUEST_LIMITS.maxInterfaces) {
+    throw invalid('spec.interfaces', `at most ${REQUEST_LIMITS.maxInterfaces} interfaces per session`);
+  }
+  for (const [i, iface] of interfaces.entries()) {
+    if (!INTERFACE_PATTERN.test(iface)) {
+      throw invalid(`spec.interfaces[${i}]`, `${JSON.stringify(iface.slice(0, 64))} is not an interface name`);
+    }
+    if (interfaces.indexOf(iface) !== i) throw invalid(`spec.interfaces[${i}]`, `duplicate interface ${iface}`);
+  }
+  if (interfaces.length > 1 && interfaces.includes('any')) {
+    throw invalid('spec.interfaces', '"any" already captures every interface: list it alone');
   }
   const { include, bpf: expression, endpointIps, filter } = agentFilter(spec.filter, 'spec.filter', buildFilter);
   const windowEndMs = windowEnd(spec.windowEnd);
@@ -136,7 +143,7 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
   return {
     id: sessionIdFor(recording),
     recording,
-    interface: iface,
+    interfaces: [...interfaces],
     include,
     bpf: expression,
     endpointIps,

@@ -38,7 +38,7 @@ describe('hubbleSessionSpec', () => {
       defaults,
     );
     expect(spec).toMatchObject({
-      interface: 'any',
+      interfaces: ['any'],
       filePrefix: 'hubble',
       formats: ['pcap'],
       filter: 'UDP 53',

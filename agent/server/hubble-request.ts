@@ -55,7 +55,7 @@ export function hubbleSessionSpec(
   const prefix = filePrefix('filesink.file_prefix', start.filesink?.filePrefix, HUBBLE_FILE_PREFIX);
   return {
     id: `hubble-${randomBytes(6).toString('hex')}`,
-    interface: defaults.interface,
+    interfaces: [defaults.interface],
     include,
     bpf: '',
     endpointIps: [],

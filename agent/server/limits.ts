@@ -2,6 +2,8 @@
 
 export const REQUEST_LIMITS = {
   maxIncludeEntries: 64,
+  /** The Recording CRD's bound (spec.target.interfaces). */
+  maxInterfaces: 16,
   /** Characters of the user's pcap-filter expression. */
   maxBpfLength: 4096,
   maxCidrLength: 64,

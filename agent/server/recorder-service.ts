@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { RecorderHandlers } from '../../proto/generated/recorder/Recorder.js';
 import type { RecordRequest__Output } from '../../proto/generated/recorder/RecordRequest.js';
 import type { RecordResponse } from '../../proto/generated/recorder/RecordResponse.js';
-import type { CaptureSession } from '../session/capture-session.js';
+import type { ManagedSession } from '../session/managed-session.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { SessionState } from '../session/session-snapshot.js';
 import { StopReason } from '../session/stop-condition.js';
@@ -34,7 +34,7 @@ export function recorderHandlers(options: RecorderServiceOptions): RecorderHandl
 }
 
 class RecordStream {
-  private session: CaptureSession | undefined;
+  private session: ManagedSession | undefined;
   private started = false;
   private finished = false;
   private timer: NodeJS.Timeout | undefined;

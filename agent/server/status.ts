@@ -44,7 +44,13 @@ function codeOf(error: unknown): status | undefined {
 export function statusOf(error: unknown): status {
   if (error instanceof SessionError) {
     if (error.code === SessionErrorCode.StartFailed || error.code === SessionErrorCode.UpdateFailed) {
-      return codeOf(error.cause) ?? status.INTERNAL;
+      // The first typed error down the cause chain decides (e.g. the CaptureError of one interface).
+      for (let cause = error.cause; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
+        const code = codeOf(cause);
+        if (code !== undefined) return code;
+        if (!(cause instanceof Error)) break;
+      }
+      return status.INTERNAL;
     }
     return SESSION_STATUS[error.code];
   }

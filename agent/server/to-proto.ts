@@ -57,7 +57,7 @@ function formatProto(format: string): OutputFormat {
 function specProto(spec: SessionSpec): SessionSpecProto {
   return {
     ...(spec.recording && { recording: spec.recording }),
-    interfaces: [spec.interface],
+    interfaces: [...spec.interfaces],
     filter: {
       include: spec.include.map((e) => ({
         sourceCidr: e.sourceCIDR,
@@ -103,8 +103,12 @@ export function sessionProto(snapshot: SessionSnapshot): Session {
       closed: f.closed,
       ...(f.firstPacketTime && { firstPacketTime: timestamp(f.firstPacketTime) }),
       ...(f.closeTime && { closeTime: timestamp(f.closeTime) }),
+      interfaces: [...f.interfaces],
+      linkType: f.linkType,
     })),
     startTime: timestamp(snapshot.startTime),
     ...(snapshot.stopTime && { stopTime: timestamp(snapshot.stopTime) }),
+    segment: snapshot.segment,
+    gaps: snapshot.gaps.map((g) => ({ from: timestamp(g.from), to: timestamp(g.to), reason: g.reason })),
   };
 }

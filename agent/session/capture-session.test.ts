@@ -13,7 +13,7 @@ function spec(overrides: Partial<SessionSpec> = {}): SessionSpec {
   return {
     id: 'uid-1-1',
     recording: { namespace: 'shop', name: 'checkout', uid: 'uid-1', iteration: 1 },
-    interface: 'lo',
+    interfaces: ['lo'],
     include: [],
     bpf: '',
     endpointIps: [],

@@ -1,18 +1,24 @@
-// One capture session: one capture handle feeding one writer per output
-// format, stop conditions with Hubble semantics, statistics and files.
+// One capture session: a capture handle per interface feeding the writers of
+// every output format, stop conditions with Hubble semantics counted across
+// segments, statistics and files, all kept in the state store so that a
+// restarted agent resumes the session as its next segment.
 import type { Logger } from 'pino';
-import type { CaptureHandle, CaptureStats } from '../capture/capture-source.js';
+import type { CaptureStats } from '../capture/capture-source.js';
 import type { PacketBatch } from '../capture/packet-batch.js';
 import type { ClockTimer } from '../output/clock.js';
-import type { OutputFile, RecordWriter } from '../output/record-writer.js';
-import { sha256File } from './file-digest.js';
+import type { OutputFile } from '../output/record-writer.js';
 import type { SessionPorts } from './ports.js';
+import { SessionCaptures, messageOf, addStats, ZERO_CAPTURE } from './session-captures.js';
 import { SessionError, SessionErrorCode } from './session-error.js';
-import { SwappableCapture } from './swappable-capture.js';
+import { SessionJournalWriter, type SessionResume } from './session-journal-writer.js';
 import type { SessionFile, SessionSnapshot, SessionStats } from './session-snapshot.js';
 import { SessionState } from './session-snapshot.js';
 import type { FilterUpdate, SessionSpec } from './session-spec.js';
+import { SessionWriters } from './session-writers.js';
 import { admitBatch, StopReason } from './stop-condition.js';
+
+export { messageOf } from './session-captures.js';
+export type { SessionResume } from './session-journal-writer.js';
 
 export interface SessionContext {
   readonly nodeName: string;
@@ -22,18 +28,11 @@ export interface SessionContext {
   readonly logger: Logger;
 }
 
-const ZERO_CAPTURE: CaptureStats = {
-  packetsReceived: 0,
-  kernelDropped: 0,
-  interfaceDropped: 0,
-  agentDropped: 0,
-  agentDroppedBytes: 0,
-};
-
 export class CaptureSession {
   private state: SessionState = SessionState.Running;
   private stopReason: StopReason | undefined;
   private message = '';
+  /** Packets and captured bytes admitted in this segment (earlier segments: journal.prior). */
   private packets = 0;
   private bytes = 0;
   private writeLostPackets = 0;
@@ -41,78 +40,94 @@ export class CaptureSession {
   /** False once a limit was reached or writing failed: later batches are not written. */
   private accepting = true;
   private captureStats: CaptureStats | undefined;
-  private readonly startTime: Date;
   private stopTime: Date | undefined;
   private closedFiles: SessionFile[] | undefined;
-  private timer: ClockTimer | undefined;
-  private windowTimer: ClockTimer | undefined;
+  private readonly timers: ClockTimer[] = [];
   private stopping: Promise<SessionSnapshot> | undefined;
   private resolveFinished: (snapshot: SessionSnapshot) => void = () => undefined;
   private readonly finished = new Promise<SessionSnapshot>((resolve) => {
     this.resolveFinished = resolve;
   });
+  private writers!: SessionWriters;
 
   private constructor(
     private currentSpec: SessionSpec,
     private readonly context: SessionContext,
-    private readonly handle: SwappableCapture,
-    private readonly writers: readonly RecordWriter[],
-  ) {
-    this.startTime = new Date(context.ports.clock.now());
-  }
+    private readonly captures: SessionCaptures,
+    readonly journal: SessionJournalWriter,
+  ) {}
 
-  /** Opens the capture and the writers; throws SessionError(StartFailed) and leaves nothing open on failure. */
-  static start(spec: SessionSpec, context: SessionContext): CaptureSession {
+  /**
+   * Opens the captures and the writers (a new segment of `resume` when given); throws
+   * SessionError(StartFailed) and leaves nothing open on failure.
+   */
+  static start(spec: SessionSpec, context: SessionContext, resume?: SessionResume): CaptureSession {
     const { ports } = context;
-    let handle: SwappableCapture;
+    let captures: SessionCaptures;
     try {
-      const options = { interface: spec.interface, filter: spec.filter, snaplen: spec.snaplen };
-      handle = new SwappableCapture(ports.openCapture, options);
+      captures = new SessionCaptures(ports.openCapture, spec.interfaces, spec.filter, spec.snaplen);
     } catch (error) {
-      throw new SessionError(SessionErrorCode.StartFailed, `open capture on ${spec.interface}: ${messageOf(error)}`, {
-        cause: error,
-      });
+      throw new SessionError(SessionErrorCode.StartFailed, messageOf(error), { cause: error });
     }
-    const writers: RecordWriter[] = [];
+    const journal = new SessionJournalWriter(spec, ports, resume, context.logger);
+    const session = new CaptureSession(spec, context, captures, journal);
+    const linkTypes = captures.linkTypes;
     try {
-      for (const format of spec.formats) {
-        writers.push(
-          ports.createWriter({
-            format,
-            directory: context.directory,
-            filePrefix: spec.filePrefix,
-            nodeName: context.nodeName,
-            interfaceName: spec.interface,
-            linkType: handle.linkType,
-            snaplen: handle.snaplen,
-            rotation: spec.rotation,
-          }),
-        );
-      }
+      session.writers = new SessionWriters(
+        ports.createWriter,
+        spec,
+        spec.interfaces.map((name, i) => ({ name, linkType: linkTypes[i] ?? 0 })),
+        {
+          directory: context.directory,
+          nodeName: context.nodeName,
+          snaplen: captures.snaplen,
+          onFileOpened: (file) => journal.fileOpened(file),
+          onFileClosed: (file) => journal.fileClosed(file),
+        },
+      );
     } catch (error) {
-      void handle.close().catch(() => undefined);
-      for (const writer of writers) void writer.close().catch(() => undefined);
+      void captures.close();
       throw new SessionError(SessionErrorCode.StartFailed, `open writer: ${messageOf(error)}`, { cause: error });
     }
-    const session = new CaptureSession(spec, context, handle, writers);
-    handle.onBatch((batch) => session.onBatch(batch));
+    journal.started();
+    captures.onBatch((batch, i) => session.onBatch(batch, i));
     // Capture that ends on its own (the interface went away) fails the session
     // instead of leaving it Running with no packets.
-    handle.onError((error) => void session.stop(StopReason.Error, `capture: ${messageOf(error)}`));
-    if (spec.limits.timeElapsedMs > 0) {
-      session.timer = ports.clock.setTimer(spec.limits.timeElapsedMs, () => void session.stop(StopReason.TimeElapsed));
+    captures.onError((error, name) => void session.stop(StopReason.Error, `capture on ${name}: ${messageOf(error)}`));
+    session.armTimers();
+    const log = { interfaces: spec.interfaces, filter: spec.filter, formats: spec.formats, segment: journal.segment };
+    if (resume) {
+      const gap = journal.gaps.at(-1);
+      context.logger.info({ ...log, gapMs: gap ? gap.toMs - gap.fromMs : 0 }, 'Resumed capture');
+    } else context.logger.info(log, 'Started capture');
+    return session;
+  }
+
+  private armTimers(): void {
+    const { clock } = this.context.ports;
+    const { limits, windowEndMs } = this.spec;
+    if (limits.timeElapsedMs > 0) {
+      // timeElapsed runs from the first segment's start.
+      const left = Math.max(0, limits.timeElapsedMs - (clock.now() - this.journal.firstStartMs));
+      this.timers.push(clock.setTimer(left, () => void this.stop(StopReason.TimeElapsed)));
     }
-    if (spec.windowEndMs !== undefined) {
+    if (windowEndMs !== undefined) {
       // Dead-man switch: the wall-clock instant becomes a delay once, then the
       // timer runs on the monotonic clock, so clock steps do not move it.
-      const remaining = Math.max(0, spec.windowEndMs - ports.clock.now());
-      session.windowTimer = ports.clock.setTimer(remaining, () => {
-        context.logger.info({ windowEnd: new Date(spec.windowEndMs ?? 0).toISOString() }, 'Window ended');
-        void session.stop(StopReason.Duration);
-      });
+      const left = Math.max(0, windowEndMs - clock.now());
+      this.timers.push(
+        clock.setTimer(left, () => {
+          this.context.logger.info({ windowEnd: new Date(windowEndMs).toISOString() }, 'Window ended');
+          void this.stop(StopReason.Duration);
+        }),
+      );
     }
-    context.logger.info({ interface: spec.interface, filter: spec.filter, formats: spec.formats }, 'Started capture');
-    return session;
+    const beat = (): void => {
+      if (!this.isActive()) return;
+      this.journal.heartbeat(this.lost());
+      this.timers.push(clock.setTimer(this.journal.heartbeatMs, beat));
+    };
+    this.timers.push(clock.setTimer(this.journal.heartbeatMs, beat));
   }
 
   get id(): string {
@@ -126,8 +141,7 @@ export class CaptureSession {
 
   /**
    * Replaces the filter of a running session (UpdateSession): the same files keep
-   * being written, see SwappableCapture for the overlap. `update` carries include,
-   * bpf and the compiled filter; the same filter again is a no-op.
+   * being written, see SwappableCapture for the overlap. The same filter again is a no-op.
    */
   async updateFilter(update: FilterUpdate): Promise<SessionSnapshot> {
     const { include, bpf, endpointIps, filter } = update;
@@ -139,13 +153,14 @@ export class CaptureSession {
       throw new SessionError(SessionErrorCode.NotRunning, `session ${this.spec.id} is not running`);
     }
     try {
-      await this.handle.replace(filter);
+      await this.captures.replace(filter);
     } catch (error) {
       throw new SessionError(SessionErrorCode.UpdateFailed, `replace capture filter: ${messageOf(error)}`, {
         cause: error,
       });
     }
     this.currentSpec = { ...this.currentSpec, include, bpf, endpointIps, filter };
+    this.journal.specChanged(this.currentSpec);
     this.context.logger.info({ filter }, 'Updated capture filter');
     return this.snapshot();
   }
@@ -154,11 +169,15 @@ export class CaptureSession {
     return this.state === SessionState.Running || this.state === SessionState.Stopping;
   }
 
-  private onBatch(batch: PacketBatch): void {
+  private onBatch(batch: PacketBatch, interfaceIndex: number): void {
+    if (!this.accepting) {
+      batch.release();
+      return;
+    }
     try {
-      if (!this.accepting) return;
+      const prior = this.journal.prior;
       const admitted = admitBatch(
-        { packets: this.packets, bytes: this.bytes },
+        { packets: prior.packets + this.packets, bytes: prior.bytes + this.bytes },
         this.spec.limits,
         batch.data,
         batch.length,
@@ -166,26 +185,40 @@ export class CaptureSession {
       );
       if (admitted.packets > 0) {
         const records = batch.data.subarray(0, admitted.recordBytes);
-        try {
-          for (const writer of this.writers) writer.write(records, admitted.packets, admitted.recordBytes);
-        } catch (error) {
-          this.accepting = false;
-          this.writeLostPackets += admitted.packets;
-          this.writeLostBytes += admitted.capturedBytes;
-          void this.stop(StopReason.Error, `write: ${messageOf(error)}`);
-          return;
-        }
+        const writes = this.writers.write(records, admitted.packets, admitted.recordBytes, interfaceIndex);
         this.packets += admitted.packets;
         this.bytes += admitted.capturedBytes;
-      }
+        // The batch goes back to the capture thread once every writer wrote it:
+        // a slow disk holds batches, and a full pool pauses the capture thread
+        // while the kernel ring absorbs the backlog.
+        Promise.all(writes).then(
+          () => batch.release(),
+          (error: unknown) => {
+            batch.release();
+            this.writeFailed(admitted.packets, admitted.capturedBytes, error);
+          },
+        );
+      } else batch.release();
       if (admitted.limitHit !== undefined) {
         this.accepting = false;
-        this.captureStats = this.handle.stats();
+        this.captureStats = this.captures.stats();
         void this.stop(admitted.limitHit);
       }
-    } finally {
+    } catch (error) {
       batch.release();
+      this.accepting = false;
+      void this.stop(StopReason.Error, `batch: ${messageOf(error)}`);
     }
+  }
+
+  private writeFailed(packets: number, bytes: number, error: unknown): void {
+    this.packets -= packets;
+    this.bytes -= bytes;
+    this.writeLostPackets += packets;
+    this.writeLostBytes += bytes;
+    if (!this.accepting) return;
+    this.accepting = false;
+    void this.stop(StopReason.Error, `write: ${messageOf(error)}`);
   }
 
   /** Stops capturing, finalises every file and resolves with the final snapshot. Idempotent. */
@@ -203,53 +236,52 @@ export class CaptureSession {
     this.stopReason = reason;
     this.message = message;
     this.state = SessionState.Stopping;
-    this.timer?.cancel();
-    this.windowTimer?.cancel();
-    const errors: string[] = message ? [message] : [];
-    let final: CaptureStats | undefined;
-    try {
-      final = await this.handle.close();
-    } catch (error) {
-      errors.push(`close capture: ${messageOf(error)}`);
-    }
+    for (const timer of this.timers) timer.cancel();
+    const closed = await this.captures.close();
+    const errors: string[] = [...(message ? [message] : []), ...closed.errors];
     this.accepting = false;
-    this.captureStats ??= final ?? safeStats(this.handle);
-    const files: SessionFile[] = [];
-    for (const writer of this.writers) {
-      try {
-        for (const file of await writer.close(this.captureStats)) files.push(await closedFile(file));
-      } catch (error) {
-        errors.push(`close writer: ${messageOf(error)}`);
-        for (const file of writer.files()) files.push(openFile(file));
-      }
-    }
-    this.closedFiles = files;
+    this.captureStats ??= closed.stats.reduce(addStats, ZERO_CAPTURE);
+    const written = await this.writers.close(closed.stats);
+    errors.push(...written.errors);
+    this.closedFiles = await this.journal.filesClosed(written.files);
     this.stopTime = new Date(this.context.ports.clock.now());
     const failed = reason === StopReason.Error || errors.length > 0;
     this.state = failed ? SessionState.Failed : SessionState.Stopped;
     if (failed && reason !== StopReason.Error) this.stopReason = StopReason.Error;
     this.message = errors.join('; ');
+    this.journal.stopped(this.state, this.stopReason ?? reason, this.message, this.stopTime.getTime(), this.lost());
     const snapshot = this.snapshot();
-    const log = { reason: this.stopReason, ...snapshot.stats, files: files.map((f) => f.path) };
+    const log = { reason: this.stopReason, ...snapshot.stats, files: this.closedFiles.map((f) => f.path) };
     if (failed) this.context.logger.error({ ...log, error: this.message }, 'Capture failed');
+    else if (this.journal.paused) this.context.logger.info(log, 'Paused capture');
     else this.context.logger.info(log, 'Stopped capture');
     this.resolveFinished(snapshot);
     return snapshot;
   }
 
-  stats(): SessionStats {
-    const capture = this.captureStats ?? safeStats(this.handle);
+  /** Lost in this segment: kernel drops, the agent's drops and failed writes. */
+  private lost(): { packets: number; bytes: number } {
+    const capture = this.captureStats ?? this.captures.stats();
     const meanBytes = this.packets > 0 ? this.bytes / this.packets : 0;
     return {
-      packetsCaptured: this.packets,
-      bytesCaptured: this.bytes,
-      packetsLost: capture.kernelDropped + capture.agentDropped + this.writeLostPackets,
-      bytesLost: Math.round(capture.kernelDropped * meanBytes) + capture.agentDroppedBytes + this.writeLostBytes,
+      packets: capture.kernelDropped + capture.agentDropped + this.writeLostPackets,
+      bytes: Math.round(capture.kernelDropped * meanBytes) + capture.agentDroppedBytes + this.writeLostBytes,
+    };
+  }
+
+  stats(): SessionStats {
+    const lost = this.lost();
+    const prior = this.journal.prior;
+    return {
+      packetsCaptured: prior.packets + this.packets,
+      bytesCaptured: prior.bytes + this.bytes,
+      packetsLost: prior.lostPackets + lost.packets,
+      bytesLost: prior.lostBytes + lost.bytes,
     };
   }
 
   snapshot(): SessionSnapshot {
-    const files = this.closedFiles ?? this.writers.flatMap((w) => w.files().map(openFile));
+    const current = this.closedFiles ?? this.writers.files().map((f: OutputFile) => this.journal.sessionFile(f));
     return {
       id: this.spec.id,
       nodeName: this.context.nodeName,
@@ -258,39 +290,11 @@ export class CaptureSession {
       ...(this.stopReason !== undefined && { stopReason: this.stopReason }),
       message: this.message,
       stats: this.stats(),
-      files,
-      startTime: this.startTime,
+      files: [...this.journal.priorFiles, ...current],
+      startTime: new Date(this.journal.firstStartMs),
       ...(this.stopTime !== undefined && { stopTime: this.stopTime }),
+      segment: this.journal.segment,
+      gaps: this.journal.gaps.map((g) => ({ from: new Date(g.fromMs), to: new Date(g.toMs), reason: g.reason })),
     };
   }
-}
-
-function safeStats(handle: CaptureHandle): CaptureStats {
-  try {
-    return handle.stats();
-  } catch {
-    return ZERO_CAPTURE;
-  }
-}
-
-function openFile(file: OutputFile): SessionFile {
-  return {
-    path: file.path,
-    format: file.format,
-    bytes: file.bytes,
-    packets: file.packets,
-    sha256: file.sha256 ?? '',
-    closed: file.closedAt !== undefined,
-    ...(file.firstPacketTime && { firstPacketTime: file.firstPacketTime }),
-    ...(file.closedAt && { closeTime: file.closedAt }),
-  };
-}
-
-async function closedFile(file: OutputFile): Promise<SessionFile> {
-  const sha256 = file.sha256 ?? (await sha256File(file.path));
-  return { ...openFile(file), sha256, closed: true, closeTime: file.closedAt ?? new Date() };
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

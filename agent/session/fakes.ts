@@ -1,7 +1,7 @@
 // Small fakes of the session ports for unit tests: a capture handle the test
 // feeds batches into, a writer that appends records to a real file, and a
 // clock the test advances by hand.
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CaptureHandle, CaptureOptions, CaptureStats } from '../capture/capture-source.js';
 import { RECORD_HEADER_BYTES, type PacketBatch } from '../capture/packet-batch.js';
@@ -9,6 +9,7 @@ import type { Clock, ClockTimer } from '../output/clock.js';
 import type { OutputFile, RecordWriter } from '../output/record-writer.js';
 import pino from 'pino';
 import type { WriterOptions } from './ports.js';
+import { StateStore } from '../state/state-store.js';
 import { SessionManager } from './session-manager.js';
 
 export class FakeCapture implements CaptureHandle {
@@ -72,7 +73,11 @@ export class FakeCapture implements CaptureHandle {
   }
 }
 
-/** Appends the records it is given, unchanged, to `<directory>/<prefix>.<format>`. */
+/**
+ * Appends the records it is given, unchanged, to `<directory>/<prefix>.<format>`, or when that is
+ * taken (a second interface, an earlier segment) `<prefix>.<interface>.<format>`, then
+ * `<prefix>.<n>.<format>`.
+ */
 export class FakeWriter implements RecordWriter {
   readonly path: string;
   private bytes = 0;
@@ -81,24 +86,41 @@ export class FakeWriter implements RecordWriter {
   failWith: Error | undefined;
 
   constructor(readonly options: WriterOptions) {
-    this.path = path.join(options.directory, `${options.filePrefix}.${options.format}`);
+    const base = path.join(options.directory, options.filePrefix);
+    const first = options.interfaces[0]?.name ?? 'any';
+    const candidates = [`${base}.${options.format}`, `${base}.${first}.${options.format}`];
+    for (let n = 1; candidates.every(existsSync); n += 1) candidates.push(`${base}.${n}.${options.format}`);
+    this.path = candidates.find((c) => !existsSync(c)) ?? `${base}.${options.format}`;
     writeFileSync(this.path, '');
+    options.onFileOpened?.(this.files()[0]!);
   }
 
-  write(records: Buffer, packets: number): void {
-    if (this.failWith) throw this.failWith;
+  write(records: Buffer, packets: number): Promise<void> {
+    if (this.failWith) return Promise.reject(this.failWith);
     appendFileSync(this.path, records);
     this.bytes += records.length;
     this.packets += packets;
+    return Promise.resolve();
   }
 
   files(): readonly OutputFile[] {
-    const file = { path: this.path, format: this.options.format, bytes: this.bytes, packets: this.packets };
+    const file = {
+      path: this.path,
+      format: this.options.format,
+      bytes: this.bytes,
+      packets: this.packets,
+      capturedBytes: this.bytes - this.packets * RECORD_HEADER_BYTES,
+      interfaces: this.options.interfaces.map((i) => i.name),
+      linkType: this.options.interfaces[0]?.linkType ?? 0,
+    };
     return [this.closedAt ? { ...file, closedAt: this.closedAt } : file];
   }
 
   close(): Promise<readonly OutputFile[]> {
-    this.closedAt ??= new Date(0);
+    if (this.closedAt === undefined) {
+      this.closedAt = new Date(0);
+      this.options.onFileClosed?.(this.files()[0]!);
+    }
     return Promise.resolve(this.files());
   }
 }
@@ -128,6 +150,8 @@ export class FakeClock implements Clock {
 
 export interface FakedManager {
   readonly manager: SessionManager;
+  /** The real state store in `<dataDir>/state` the manager records into. */
+  readonly store: StateStore;
   /** Every capture the manager opened, in order. */
   readonly captures: FakeCapture[];
   /** Every writer the manager created, in order. */
@@ -140,6 +164,7 @@ export function managerWithFakes(options: {
   maxConcurrentSessions: number;
   clock?: FakeClock;
 }): FakedManager {
+  const store = StateStore.open(path.join(options.dataDir, 'state'));
   const captures: FakeCapture[] = [];
   const writers: FakeWriter[] = [];
   const manager = new SessionManager({
@@ -149,6 +174,7 @@ export function managerWithFakes(options: {
     logger: pino({ level: 'silent' }),
     ports: {
       clock: options.clock ?? new FakeClock(),
+      journal: store,
       openCapture: (captureOptions) => {
         const capture = new FakeCapture(captureOptions);
         captures.push(capture);
@@ -161,5 +187,5 @@ export function managerWithFakes(options: {
       },
     },
   });
-  return { manager, captures, writers };
+  return { manager, store, captures, writers };
 }

@@ -1,13 +1,18 @@
 // Owns the agent's capture sessions: idempotent start by session id, a named
-// limit of concurrent sessions, lookup, listing and shutdown.
+// limit of concurrent sessions, lookup, listing, recovery of what the state
+// store knows when the agent starts, and shutdown (a pause for Recordings).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { CaptureSession } from './capture-session.js';
+import { ArchivedSession } from './archived-session.js';
+import { CaptureSession, messageOf, type SessionResume } from './capture-session.js';
+import type { ManagedSession } from './managed-session.js';
 import type { SessionPorts } from './ports.js';
+import { recoverSessions } from './session-recovery.js';
 import { SessionError, SessionErrorCode } from './session-error.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import type { FilterUpdate, SessionSpec } from './session-spec.js';
+import { StoredState } from '../state/stored-records.js';
 import { StopReason } from './stop-condition.js';
 
 /** Default limit of concurrently running sessions (Antrea: maxConcurrentCaptures = 16). */
@@ -25,13 +30,19 @@ export interface SessionManagerOptions {
 }
 
 export interface StartResult {
-  readonly session: CaptureSession;
+  readonly session: ManagedSession;
   /** false when the id already existed and that session was returned. */
   readonly created: boolean;
 }
 
+export interface RecoveryResult {
+  readonly resumed: number;
+  readonly stopped: number;
+  readonly failed: number;
+}
+
 export class SessionManager {
-  private readonly sessions = new Map<string, CaptureSession>();
+  private readonly sessions = new Map<string, ManagedSession>();
   /** Starts in flight by id: a concurrent retry waits for the first one. */
   private readonly starting = new Map<string, { spec: SessionSpec; result: Promise<StartResult> }>();
   private shuttingDown = false;
@@ -46,6 +57,48 @@ export class SessionManager {
     let count = this.starting.size;
     for (const session of this.sessions.values()) if (session.isActive()) count += 1;
     return count;
+  }
+
+  /**
+   * Repairs and lists what the state store knows and resumes every session whose window is still
+   * open, each as its next segment. Call once, before serving requests.
+   */
+  async recover(): Promise<RecoveryResult> {
+    const { journal, clock } = this.options.ports;
+    const plans = await recoverSessions({
+      journal,
+      now: () => clock.now(),
+      logger: this.options.logger,
+      directoryFor: (stored) => this.directoryFor(stored.spec),
+    });
+    const result = { resumed: 0, stopped: 0, failed: 0 };
+    for (const plan of plans) {
+      if (plan.kind === 'stopped') {
+        this.sessions.set(plan.stored.id, new ArchivedSession(plan.stored, plan.files, this.nodeName));
+        result.stopped += 1;
+        continue;
+      }
+      try {
+        await this.open(plan.resume.stored.spec, plan.resume);
+        result.resumed += 1;
+      } catch (error) {
+        const { stored } = plan.resume;
+        const failed = {
+          ...stored,
+          state: StoredState.Failed,
+          stopReason: StopReason.Error,
+          stopMs: clock.now(),
+          message: `resume after restart: ${messageOf(error)}`,
+          gaps: [...stored.gaps, plan.resume.gap],
+        };
+        journal.putSession(failed);
+        this.options.logger.error({ session: stored.id, error: failed.message }, 'Cannot resume capture');
+        this.sessions.set(stored.id, new ArchivedSession(failed, journal.files(stored.id), this.nodeName));
+        result.failed += 1;
+      }
+    }
+    this.prune();
+    return result;
   }
 
   async start(spec: SessionSpec): Promise<StartResult> {
@@ -86,25 +139,24 @@ export class SessionManager {
     }
   }
 
-  private async open(spec: SessionSpec): Promise<StartResult> {
+  private async open(spec: SessionSpec, resume?: SessionResume): Promise<StartResult> {
     const directory = this.directoryFor(spec);
     await mkdir(directory, { recursive: true, mode: 0o750 });
     const logger = this.options.logger.child({
       session: spec.id,
       ...(spec.recording && { recording: `${spec.recording.namespace}/${spec.recording.name}` }),
     });
-    const session = CaptureSession.start(spec, {
-      nodeName: this.options.nodeName,
-      directory,
-      ports: this.options.ports,
-      logger,
-    });
+    const session = CaptureSession.start(
+      spec,
+      { nodeName: this.options.nodeName, directory, ports: this.options.ports, logger },
+      resume,
+    );
     this.sessions.set(spec.id, session);
     void session.done().then(() => this.prune());
     return { session, created: true };
   }
 
-  get(id: string): CaptureSession {
+  get(id: string): ManagedSession {
     const session = this.sessions.get(id);
     if (!session) throw new SessionError(SessionErrorCode.NotFound, `session ${JSON.stringify(id)} not found`);
     return session;
@@ -125,7 +177,10 @@ export class SessionManager {
     return this.get(id).updateFilter(filter);
   }
 
-  /** Refuses new sessions, stops every running one and waits until all files are final. */
+  /**
+   * Refuses new sessions, stops every running one and waits until all files are final. A
+   * Recording's session is paused, not stopped: the next agent on this data directory resumes it.
+   */
   async shutdown(): Promise<SessionSnapshot[]> {
     this.shuttingDown = true;
     const active = [...this.sessions.values()].filter((s) => s.isActive());

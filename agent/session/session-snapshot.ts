@@ -30,6 +30,18 @@ export interface SessionFile {
   readonly closed: boolean;
   readonly firstPacketTime?: Date;
   readonly closeTime?: Date;
+  /** The capture interfaces whose packets the file holds, and its link type (DLT_*). */
+  readonly interfaces: readonly string[];
+  readonly linkType: number;
+  /** The segment (1, 2, … after restarts) that wrote the file. */
+  readonly segment: number;
+}
+
+/** A time the session was not capturing. */
+export interface SessionGap {
+  readonly from: Date;
+  readonly to: Date;
+  readonly reason: string;
 }
 
 export interface SessionSnapshot {
@@ -41,6 +53,10 @@ export interface SessionSnapshot {
   readonly message: string;
   readonly stats: SessionStats;
   readonly files: readonly SessionFile[];
+  /** When the first segment started. */
   readonly startTime: Date;
   readonly stopTime?: Date;
+  /** The current (or last) segment, 1 unless the session was resumed after an agent restart. */
+  readonly segment: number;
+  readonly gaps: readonly SessionGap[];
 }

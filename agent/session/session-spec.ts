@@ -51,7 +51,8 @@ export interface SessionSpec {
   /** "<uid>-<iteration>" for Recordings, "hubble-<random>" for Hubble streams. */
   readonly id: string;
   readonly recording?: RecordingRef;
-  readonly interface: string;
+  /** Interface names inside the agent's network namespace (1-16, "any" = all); one capture handle each. */
+  readonly interfaces: readonly string[];
   readonly include: readonly IncludeEntry[];
   readonly bpf: string;
   /** Only packets to or from these addresses (validated); [] = no restriction. */

@@ -12,7 +12,7 @@ import { NO_LIMITS } from './stop-condition.js';
 const spec: SessionSpec = {
   id: 'uid-1-1',
   recording: { namespace: 'shop', name: 'checkout', uid: 'uid-1', iteration: 1 },
-  interface: 'lo',
+  interfaces: ['lo'],
   include: [],
   bpf: '(host 10.0.0.1)',
   endpointIps: [],

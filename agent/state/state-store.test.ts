@@ -10,7 +10,7 @@ import { StoredState, type StoredFile, type StoredSession } from './stored-recor
 const spec: SessionSpec = {
   id: 'uid-1-1',
   recording: { namespace: 'shop', name: 'checkout', uid: 'uid-1', iteration: 1 },
-  interface: 'eth0',
+  interfaces: ['eth0'],
   include: [],
   bpf: 'udp',
   endpointIps: ['10.0.0.1'],

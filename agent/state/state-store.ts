@@ -123,6 +123,10 @@ export class StateStore {
     ).run(p);
   }
 
+  deleteFile(path: string): void {
+    this.prepare('DELETE FROM files WHERE path = ?').run(path);
+  }
+
   files(sessionId: string): StoredFile[] {
     return this.prepare('SELECT * FROM files WHERE session_id = ? ORDER BY segment, open_ms, path')
       .all(sessionId)

@@ -24,6 +24,7 @@ import type { RecordWriter } from '../../agent/output/record-writer.js';
 import { CaptureSession } from '../../agent/session/capture-session.js';
 import type { CreateWriter } from '../../agent/session/ports.js';
 import { OutputFormat } from '../../agent/session/session-spec.js';
+import { StateStore } from '../../agent/state/state-store.js';
 import { NO_LIMITS, StopReason } from '../../agent/session/stop-condition.js';
 
 const { values } = parseArgs({
@@ -94,12 +95,12 @@ function sessionEngine(directory: string): Engine {
     // Everything written, fsynced and closed: the capture path ends here.
     const close: RecordWriter['close'] = (stats) =>
       writer.close(stats).finally(() => (cpuWritten = process.cpuUsage(cpuAtReady)));
-    return { write: (r, p, b) => writer.write(r, p, b), files: () => writer.files(), close };
+    return { write: (r, p, b, i) => writer.write(r, p, b, i), files: () => writer.files(), close };
   };
   const session = CaptureSession.start(
     {
       id: 'bench',
-      interface: values.interface,
+      interfaces: [values.interface],
       include: [],
       bpf: values.filter,
       endpointIps: [],
@@ -114,7 +115,13 @@ function sessionEngine(directory: string): Engine {
     {
       nodeName: 'bench',
       directory,
-      ports: { openCapture: openEngine, createWriter, clock: systemClock },
+      // As the agent: every session records into the state store on the data volume.
+      ports: {
+        openCapture: openEngine,
+        createWriter,
+        clock: systemClock,
+        journal: StateStore.open(`${directory}/state`),
+      },
       logger: pino({ level: 'info' }, pino.destination({ dest: 2, sync: true })),
     },
   );

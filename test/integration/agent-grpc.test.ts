@@ -122,7 +122,7 @@ describe('tapedeck-agent gRPC', () => {
     await t.stop('uid-3-1');
   });
 
-  it('should finalise every open file, send Hubble clients `stopped` and exit 0 on SIGTERM', async () => {
+  it('should finalise every open file, pause sessions, send Hubble clients `stopped` and exit 0 on SIGTERM', async () => {
     const running = await t.start(sessionSpec('uid-term'));
     let hubbleRunning: () => void = () => undefined;
     const hubbleStarted = new Promise<void>((resolve) => (hubbleRunning = resolve));
@@ -137,7 +137,8 @@ describe('tapedeck-agent gRPC', () => {
     expect(outcome.error).toBeUndefined();
     const hubbleFile = outcome.responses.at(-1)?.stopped?.filesink?.filePath ?? '';
     expect(await tsharkCount(hubbleFile)).toBe(outcome.responses.at(-1)?.stopped?.stats?.packetsCaptured);
-    const stopped = t.agent.logs.find((l) => l.msg === 'Stopped capture' && l.session === running.session?.id);
+    // A Recording's session is paused (the next agent resumes it), the Hubble stream ends.
+    const stopped = t.agent.logs.find((l) => l.msg === 'Paused capture' && l.session === running.session?.id);
     expect(stopped?.reason).toBe('Shutdown');
     const packets = Number(stopped?.packetsCaptured);
     expect(packets).toBeGreaterThan(0);

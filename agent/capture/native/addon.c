@@ -30,6 +30,7 @@ static void unref_addon(struct td_addon *a) {
   if (--a->refs > 0) return;
   for (int i = 0; i < a->cap.slot_count; i++) free(a->cap.slots[i].data);
   pthread_mutex_destroy(&a->cap.lock);
+  pthread_cond_destroy(&a->cap.slot_freed);
   free(a);
 }
 
@@ -75,8 +76,14 @@ static napi_value stats_object(napi_env env, struct td_capture *cap) {
   td_set_number(env, o, "agentDropped", (double)s.agent_dropped);
   td_set_number(env, o, "agentDroppedBytes", (double)s.agent_dropped_bytes);
   td_set_number(env, o, "delivered", (double)s.delivered);
+  td_set_number(env, o, "poolWaits", (double)s.pool_waits);
   td_set_string(env, o, "error", err);
   return o;
+}
+
+static void rethrow_fatal(napi_env env) {
+  napi_value error;
+  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
 }
 
 static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
@@ -95,7 +102,10 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     napi_create_int32(env, slot, &argv[0]);
     napi_create_double(env, length, &argv[1]);
     napi_create_double(env, packets, &argv[2]);
-    napi_call_function(env, undefined, js_cb, 3, argv, NULL);
+    /* The JavaScript side catches its listener's exceptions (and fails the
+     * session); anything that still escapes goes to 'uncaughtException'
+     * instead of being swallowed with a DEP0168 warning. */
+    if (napi_call_function(env, undefined, js_cb, 3, argv, NULL) == napi_pending_exception) rethrow_fatal(env);
     return;
   }
   /* End marker: the thread has returned from its loop, every batch is delivered. */
@@ -105,7 +115,8 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   napi_value on_closed;
   int has_cb = a->on_closed != NULL && napi_get_reference_value(env, a->on_closed, &on_closed) == napi_ok;
   napi_release_threadsafe_function(a->tsfn, napi_tsfn_release);
-  if (has_cb) napi_call_function(env, undefined, on_closed, 1, argv, NULL);
+  if (has_cb && napi_call_function(env, undefined, on_closed, 1, argv, NULL) == napi_pending_exception)
+    rethrow_fatal(env);
 }
 
 static struct td_addon *get_addon(napi_env env, napi_value v) {

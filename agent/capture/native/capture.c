@@ -14,6 +14,10 @@
 
 #define TD_DRAIN_SLACK_MS 30
 #define TD_DRAIN_PAUSE_NS 5000000L
+/* After a stop, a full pool is waited for this long at most (JavaScript is
+ * still writing the held batches); then the rest is counted as agent drops. */
+#define TD_STOP_WAIT_MS 2000
+#define TD_WAIT_STEP_MS 50
 
 static void set_error(char *err, size_t err_len, const char *what, const char *detail) {
   snprintf(err, err_len, "%s: %s", what, detail);
@@ -62,6 +66,12 @@ int td_open(struct td_capture *cap, const struct td_capture_options *opts, char 
   cap->filling = -1;
   atomic_init(&cap->stop, 0);
   pthread_mutex_init(&cap->lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&cap->slot_freed, &attr);
+  pthread_condattr_destroy(&attr);
+  cap->stop_wait_until_ms = -1;
   return 0;
 }
 
@@ -71,18 +81,41 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Takes a free slot for filling; -1 when the pool is exhausted. */
-static int acquire_slot(struct td_capture *cap) {
-  int found = -1;
-  pthread_mutex_lock(&cap->lock);
+static int take_free_slot(struct td_capture *cap) {
   for (int i = 0; i < cap->slot_count; i++) {
     if (cap->slots[i].state == TD_SLOT_FREE) {
       cap->slots[i].state = TD_SLOT_FILLING;
       cap->slots[i].length = 0;
       cap->slots[i].packets = 0;
-      found = i;
-      break;
+      return i;
     }
+  }
+  return -1;
+}
+
+/* Takes a free slot for filling. When JavaScript holds every slot the thread
+ * waits for one (back-pressure): meanwhile the kernel ring keeps filling, and
+ * what it cannot hold the kernel drops and counts (ps_drop). Only after a stop
+ * does the wait end, after TD_STOP_WAIT_MS, with -1 (counted as agent drops). */
+static int acquire_slot(struct td_capture *cap) {
+  pthread_mutex_lock(&cap->lock);
+  int found = take_free_slot(cap);
+  if (found < 0) cap->stats.pool_waits += 1;
+  while (found < 0) {
+    int64_t now = now_ms();
+    if (atomic_load(&cap->stop)) {
+      if (cap->stop_wait_until_ms < 0) cap->stop_wait_until_ms = now + TD_STOP_WAIT_MS;
+      if (now >= cap->stop_wait_until_ms) break;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += TD_WAIT_STEP_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec += 1;
+      until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&cap->slot_freed, &cap->lock, &until);
+    found = take_free_slot(cap);
   }
   pthread_mutex_unlock(&cap->lock);
   return found;
@@ -214,6 +247,9 @@ int td_start(struct td_capture *cap, char *err, size_t err_len) {
 void td_stop(struct td_capture *cap) {
   atomic_store(&cap->stop, 1);
   if (cap->pcap != NULL) pcap_breakloop(cap->pcap);
+  pthread_mutex_lock(&cap->lock);
+  pthread_cond_broadcast(&cap->slot_freed);
+  pthread_mutex_unlock(&cap->lock);
 }
 
 void td_join_and_close(struct td_capture *cap) {
@@ -233,6 +269,7 @@ void td_release_slot(struct td_capture *cap, int slot) {
   pthread_mutex_lock(&cap->lock);
   if (cap->slots[slot].state == TD_SLOT_IN_JS || cap->slots[slot].state == TD_SLOT_QUEUED) {
     cap->slots[slot].state = TD_SLOT_FREE;
+    pthread_cond_signal(&cap->slot_freed);
   }
   pthread_mutex_unlock(&cap->lock);
 }

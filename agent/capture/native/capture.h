@@ -34,6 +34,7 @@ struct td_stats {
   uint64_t agent_dropped;
   uint64_t agent_dropped_bytes;
   uint64_t delivered; /* records written into batches */
+  uint64_t pool_waits; /* times the thread waited for JavaScript to release a batch */
 };
 
 struct td_capture_options {
@@ -56,6 +57,8 @@ struct td_capture {
   atomic_int stop;
 
   pthread_mutex_t lock; /* guards slot states, stats and error */
+  pthread_cond_t slot_freed; /* signalled (under lock) when a slot is released or stop is requested */
+  int64_t stop_wait_until_ms; /* after a stop: how long the thread still waits for a free slot */
   struct td_slot slots[TD_MAX_SLOTS];
   int slot_count;
   size_t slot_bytes;

@@ -22,12 +22,12 @@ const writer = createRecordWriter({
 });
 
 let written = 0;
-function writeNext(): void {
-  if (written >= CHILD_PACKETS) return;
-  const batch = packets.slice(written, written + CHILD_BATCH_PACKETS);
-  writer.write(recordsOf(batch, written), batch.length);
-  written += batch.length;
-  process.stdout.write(`${written}\n`); // synchronous on Linux pipes
-  setImmediate(writeNext);
+async function writeAll(): Promise<void> {
+  while (written < CHILD_PACKETS) {
+    const batch = packets.slice(written, written + CHILD_BATCH_PACKETS);
+    await writer.write(recordsOf(batch, written), batch.length);
+    written += batch.length;
+    process.stdout.write(`${written}\n`); // synchronous on Linux pipes
+  }
 }
-writeNext();
+void writeAll();
