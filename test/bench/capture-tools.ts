@@ -32,24 +32,30 @@ function spawnIn(netns: string | undefined, argv: string[], env?: NodeJS.Process
  * loader in the process. Returns the path of the compiled engine.
  */
 export async function compileEngine(): Promise<string> {
-  mkdirSync(COMPILED, { recursive: true });
+  return compileBenchScript('capture-engine');
+}
+
+/** Compiles test/bench/<name>.ts and what it imports (see compileEngine); returns the compiled file. */
+export async function compileBenchScript(name: string): Promise<string> {
+  const compiled = join(COMPILED, name);
+  mkdirSync(compiled, { recursive: true });
   const tsconfig = {
-    extends: '../../../tsconfig.json',
-    compilerOptions: { noEmit: false, outDir: 'out', rootDir: '../../..', sourceMap: false },
+    extends: '../../../../tsconfig.json',
+    compilerOptions: { noEmit: false, outDir: 'out', rootDir: '../../../..', sourceMap: false },
     include: [],
-    files: ['../../../test/bench/capture-engine.ts'],
+    files: [`../../../../test/bench/${name}.ts`],
   };
-  writeFileSync(join(COMPILED, 'tsconfig.json'), JSON.stringify(tsconfig));
-  mkdirSync(join(COMPILED, 'out'), { recursive: true });
+  writeFileSync(join(compiled, 'tsconfig.json'), JSON.stringify(tsconfig));
+  mkdirSync(join(compiled, 'out'), { recursive: true });
   // Below node_modules/ the repository's package.json no longer applies: declare ESM here.
-  writeFileSync(join(COMPILED, 'out', 'package.json'), '{"type":"module"}');
+  writeFileSync(join(compiled, 'out', 'package.json'), '{"type":"module"}');
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '-p', join(COMPILED, 'tsconfig.json')], { maxBuffer: 16 << 20 }).catch(
+  await run(process.execPath, [tsc, '-p', join(compiled, 'tsconfig.json')], { maxBuffer: 16 << 20 }).catch(
     (error: Error & { stdout?: string }) => {
-      throw new Error(`compiling the capture engine failed:\n${error.stdout ?? error.message}`, { cause: error });
+      throw new Error(`compiling test/bench/${name}.ts failed:\n${error.stdout ?? error.message}`, { cause: error });
     },
   );
-  return join(COMPILED, 'out', 'test', 'bench', 'capture-engine.js');
+  return join(compiled, 'out', 'test', 'bench', `${name}.js`);
 }
 
 /** Resolves with the first stream line matching `pattern`; rejects if the process exits first. */

@@ -1,4 +1,4 @@
-// The S3 uploader against the real MinIO of the test environment: multipart with per-part CRC32C,
+// The S3 uploader against the real MinIO of the test environment: multipart with per-part CRC32,
 // resume after a crash from the saved checkpoint (parts not sent again), wrong credentials.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
