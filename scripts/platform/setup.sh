@@ -21,6 +21,7 @@ TAPEDECK_APT_PACKAGES=(
   libpcap-dev tcpdump tshark iperf3 dnstap-ldns redis-server iproute2 tcpreplay awscli # used by tests
   openssl iputils-ping                                                                  # test env certs, node pings
   build-essential python3 ca-certificates                                               # node-gyp
+  time                                                                                  # benchmarks (GNU time)
 )
 
 _td_log() { printf '[setup] %s\n' "$*" >&2; }
