@@ -50,6 +50,8 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   if (tls === undefined) log.warn('Talking to agents without TLS (--insecure): for local development only');
   const metrics = new OperatorMetrics(true);
   let agentClient: GrpcAgentClient | undefined;
+  let elector: LeaderElector | undefined;
+  let fenced: (() => void) | undefined;
   const controller = new Controller({
     kubeConfig,
     agents: (directory) => (agentClient = new GrpcAgentClient(directory, tls)),
@@ -59,11 +61,23 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     identity: config.identity,
     watchNamespace: config.watchNamespace,
     tenancy: config.tenancy,
+    leadership: {
+      get canAct() {
+        return elector === undefined ? true : elector.canAct;
+      },
+      get epoch() {
+        return elector?.epoch ?? 0;
+      },
+    },
+    onFenced: () => fenced?.(),
   });
   let lostLeadership = false;
-  let elector: LeaderElector | undefined;
   const lost = new Promise<void>((resolve) => {
     if (!config.leaderElect) return;
+    fenced = () => {
+      lostLeadership = true;
+      resolve();
+    };
     elector = new LeaderElector(kubeConfig, {
       namespace: config.namespace,
       name: config.leaseName,
@@ -74,6 +88,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
       log,
       onStartedLeading: () => {
         metrics.leader.set(1);
+        metrics.leaderEpoch.set(elector?.epoch ?? 0);
         controller.startWorkers();
       },
       onStoppedLeading: () => {

@@ -22,7 +22,8 @@ describe('parseFlags', () => {
     const config = parseFlags(
       [
         ...['--kubeconfig', '/k', '--namespace', 'n', '--leader-elect', 'false', '--identity', 'me'],
-        ...['--lease-duration', '3000', '--http-bind', '127.0.0.1:0', '--agent-selector', 'a=b,c=d'],
+        ...['--lease-duration', '3000', '--renew-deadline', '2000', '--retry-period', '250'],
+        ...['--http-bind', '127.0.0.1:0', '--agent-selector', 'a=b,c=d'],
         ...['--agent-port', '7000', '--insecure', '--watch-namespace', 'w', '--log-level', 'debug'],
       ],
       {},
@@ -33,6 +34,8 @@ describe('parseFlags', () => {
       leaderElect: false,
       identity: 'me',
       leaseDurationMs: 3000,
+      renewDeadlineMs: 2000,
+      retryPeriodMs: 250,
       httpHost: '127.0.0.1',
       httpPort: 0,
       agentLabels: { a: 'b', c: 'd' },
@@ -51,6 +54,12 @@ describe('parseFlags', () => {
     ['a bad boolean', ['--insecure', '--leader-elect', 'yes']],
   ])('should reject %s', (_name, argv) => {
     expect(() => parseFlags(argv, {})).toThrow(FlagError);
+  });
+
+  it('should reject lease timings where a renewal could outlast the lease', () => {
+    expect(() => parseFlags(['--insecure', '--lease-duration', '3000'], {})).toThrow(
+      'leader election needs --retry-period < --renew-deadline < --lease-duration',
+    );
   });
 
   it('should reject unknown flags', () => {

@@ -105,15 +105,21 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const leaderElect = values['leader-elect'] ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw new FlagError('--leader-elect must be true or false');
+  const leaseDurationMs = int('lease-duration', values['lease-duration'], 15_000);
+  const renewDeadlineMs = int('renew-deadline', values['renew-deadline'], 10_000);
+  const retryPeriodMs = int('retry-period', values['retry-period'], 2_000);
+  if (renewDeadlineMs >= leaseDurationMs || retryPeriodMs >= renewDeadlineMs) {
+    throw new FlagError('leader election needs --retry-period < --renew-deadline < --lease-duration');
+  }
   return {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG === '' ? undefined : env.KUBECONFIG),
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'tapedeck-system',
     leaderElect: leaderElect === 'true',
     leaseName: values['lease-name'] ?? 'tapedeck-operator',
     identity: values.identity ?? `${hostname()}-${process.pid}`,
-    leaseDurationMs: int('lease-duration', values['lease-duration'], 15_000),
-    renewDeadlineMs: int('renew-deadline', values['renew-deadline'], 10_000),
-    retryPeriodMs: int('retry-period', values['retry-period'], 2_000),
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
     httpHost: bind.slice(0, colon),
     httpPort: int('http-bind', bind.slice(colon + 1), 8080),
     agentNamespace: values['agent-namespace'] ?? defaultAgentPods.namespace,

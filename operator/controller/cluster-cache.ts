@@ -1,18 +1,31 @@
 // Informers for everything a reconcile reads besides the Recording itself:
 // Nodes, Pods (podSelector targets and the agent DaemonSet's pods) and
 // Recordings (the event source). Every event becomes work-queue keys.
-import { CoreV1Api, makeInformer } from '@kubernetes/client-node';
-import type { Informer, KubeConfig, KubernetesObject, ObjectCache, V1Node, V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, makeInformer } from '@kubernetes/client-node';
+import type {
+  Informer,
+  KubeConfig,
+  KubernetesObject,
+  ObjectCache,
+  V1DaemonSet,
+  V1Node,
+  V1Pod,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { RECORDING_GROUP, RECORDING_PLURAL, RECORDING_VERSION } from '../api/recording.js';
 import type { AgentDirectory } from '../dispatch/grpc-agent-client.js';
 import type { RecordingView } from './recording-view.js';
+import { isNodeReady, placementOf, placementProblem } from './agent-placement.js';
+import type { AgentPlacement } from './agent-placement.js';
 import type { RecordingStore } from './recording-store.js';
 import { matches } from './targets.js';
 import type { NodeInfo, PodInfo } from './targets.js';
 
-/** After a watch error, an informer is restarted this long later. */
+/** After a watch error, an informer is restarted after this delay, doubling up to the maximum (with jitter). */
 export const INFORMER_RESTART_DELAY_MS = 1_000;
+export const INFORMER_MAX_RESTART_DELAY_MS = 30_000;
+/** An informer that ran this long without an error starts its backoff over. */
+const INFORMER_HEALTHY_MS = 60_000;
 export const DEFAULT_AGENT_PORT = 9443;
 const SYNC_POLL_MS = 20;
 
@@ -33,6 +46,8 @@ export class ClusterCache implements AgentDirectory {
   readonly recordings: Cached<RecordingView & KubernetesObject>;
   readonly nodes: Cached<V1Node>;
   readonly pods: Cached<V1Pod>;
+  /** The agent DaemonSet(s): where the agent can run decides which nodes are targets. */
+  readonly daemonSets: Cached<V1DaemonSet>;
   private stopped = false;
   private readonly synced = new Set<string>();
 
@@ -62,35 +77,60 @@ export class ClusterCache implements AgentDirectory {
       '/api/v1/pods',
       this.listed('pods', () => core.listPodForAllNamespaces()),
     );
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const ns = encodeURIComponent(agents.namespace);
+    this.daemonSets = makeInformer(
+      kubeConfig,
+      `/apis/apps/v1/namespaces/${ns}/daemonsets`,
+      this.listed('daemonsets', () => apps.listNamespacedDaemonSet({ namespace: agents.namespace })),
+    );
 
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.recordings.on(verb, (r) => this.enqueue(keyOf(r)));
       this.nodes.on(verb, () => this.enqueueAll());
       this.pods.on(verb, (p) => this.onPod(p));
+      this.daemonSets.on(verb, () => this.enqueueAll());
     }
     for (const [name, informer] of [
       ['recordings', this.recordings],
       ['nodes', this.nodes],
       ['pods', this.pods],
+      ['daemonsets', this.daemonSets],
     ] as const) {
-      informer.on('error', (error: unknown) => {
-        if (this.stopped) return;
-        this.log.warn(
-          { informer: name, error: error instanceof Error ? error.message.split('\n')[0] : String(error) },
-          'Watch failed, restarting',
-        );
-        setTimeout(() => {
-          if (!this.stopped) void informer.start().catch(() => undefined);
-        }, INFORMER_RESTART_DELAY_MS).unref();
-      });
+      this.restartOnError(name, informer);
     }
+  }
+
+  /** Restarts a failed watch with exponential backoff and jitter (a 429 storm must not be fed by retries). */
+  private restartOnError(name: string, informer: Informer<KubernetesObject>): void {
+    let failures = 0;
+    let lastFailure = 0;
+    informer.on('error', (error: unknown) => {
+      if (this.stopped) return;
+      const now = Date.now();
+      failures = now - lastFailure > INFORMER_HEALTHY_MS ? 1 : failures + 1;
+      lastFailure = now;
+      const base = Math.min(INFORMER_RESTART_DELAY_MS * 2 ** (failures - 1), INFORMER_MAX_RESTART_DELAY_MS);
+      const delay = Math.round(base * (0.5 + Math.random() / 2));
+      this.log.warn(
+        {
+          informer: name,
+          delayMs: delay,
+          error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+        },
+        'Watch failed, restarting',
+      );
+      setTimeout(() => {
+        if (!this.stopped) void informer.start().catch(() => undefined);
+      }, delay).unref();
+    });
   }
 
   /** Starts the informers and resolves once each has completed a first list (retrying failed ones). */
   async start(): Promise<void> {
-    await Promise.all([this.nodes.start(), this.pods.start()]);
+    await Promise.all([this.nodes.start(), this.pods.start(), this.daemonSets.start()]);
     await this.recordings.start();
-    while (this.synced.size < 3 && !this.stopped) {
+    while (this.synced.size < 4 && !this.stopped) {
       await new Promise((resolve) => setTimeout(resolve, SYNC_POLL_MS));
     }
   }
@@ -105,15 +145,33 @@ export class ClusterCache implements AgentDirectory {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([this.recordings.stop(), this.nodes.stop(), this.pods.stop()]);
+    await Promise.all([this.recordings.stop(), this.nodes.stop(), this.pods.stop(), this.daemonSets.stop()]);
   }
 
   enqueueAll(): void {
     for (const r of this.recordings.list()) this.enqueue(keyOf(r));
   }
 
+  /** The agent DaemonSets' placement: those in the agent namespace whose pod template has the agent labels. */
+  agentPlacements(): AgentPlacement[] {
+    return this.daemonSets
+      .list(this.agents.namespace)
+      .filter((ds) => matches(agentSelector(this.agents), ds.spec?.template.metadata?.labels ?? {}))
+      .map(placementOf);
+  }
+
+  /**
+   * Nodes with their readiness and whether the agent DaemonSet can run there. Without an agent DaemonSet
+   * (a test environment, an agent installed otherwise), every node is taken as one the agent can run on.
+   */
   nodeInfos(): NodeInfo[] {
-    return this.nodes.list().map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }));
+    const placements = this.agentPlacements();
+    return this.nodes.list().map((n) => ({
+      name: n.metadata?.name ?? '',
+      labels: n.metadata?.labels ?? {},
+      ready: isNodeReady(n),
+      agentCanRun: placements.length === 0 || placements.some((p) => placementProblem(p, n) === undefined),
+    }));
   }
 
   /**

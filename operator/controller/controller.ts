@@ -27,6 +27,18 @@ export interface ControllerOptions {
   watchNamespace?: string;
   /** Hold node-wide Recordings unless this tenancy policy enforces; undefined = no check. */
   tenancy?: TenancyOptions;
+  /** The leader election (fencing epoch, fresh Lease); undefined = always acting, epoch 0. */
+  leadership?: Leadership;
+  /** An agent refused this replica as a stale leader. */
+  onFenced?: () => void;
+  /** Overrides how long after its window end a deleted Recording waits for unreachable agents (tests). */
+  deletionGraceMs?: number;
+}
+
+/** What the reconciler asks the leader election before and while acting. */
+export interface Leadership {
+  readonly canAct: boolean;
+  readonly epoch: number;
 }
 
 export const defaultAgentPods: AgentPods = {
@@ -63,7 +75,14 @@ export class Controller {
       metrics: o.metrics,
       log: o.log,
       now: o.now,
-      mayAct: () => this.queue !== undefined,
+      mayAct: () => this.queue !== undefined && (o.leadership?.canAct ?? true),
+      leaderEpoch: () => o.leadership?.epoch ?? 0,
+      deletionGraceMs: o.deletionGraceMs,
+      onFenced: () => {
+        o.log.warn({ identity: o.identity }, 'Fenced by an agent: stopping workers');
+        void this.stopWorkers();
+        o.onFenced?.();
+      },
       tenancy: o.tenancy && new PolicyGuard(o.kubeConfig, o.tenancy, this.store, o.log),
     });
   }

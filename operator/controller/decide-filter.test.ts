@@ -34,29 +34,29 @@ describe('decide (pod IPs in the filter)', () => {
   it.each([
     {
       name: 'update the filter when a matching pod appeared on the node',
-      current: '(udp) and (host 10.0.0.1)',
+      current: ['10.0.0.1'],
       podIPs: ['10.0.0.1', '10.0.0.2'],
       actions: [{ kind: 'update', node: 'a', iteration: 1, podIPs: ['10.0.0.1', '10.0.0.2'] }],
     },
     {
       name: 'update the filter when a matching pod left the node',
-      current: '(udp) and (host 10.0.0.1 or host 10.0.0.2)',
+      current: ['10.0.0.1', '10.0.0.2'],
       podIPs: ['10.0.0.2'],
       actions: [{ kind: 'update', node: 'a', iteration: 1, podIPs: ['10.0.0.2'] }],
     },
     {
       name: 'leave a session alone whose filter is the desired one',
-      current: '(udp) and (host 10.0.0.1 or host 10.0.0.2)',
+      current: ['10.0.0.2', '10.0.0.1'],
       podIPs: ['10.0.0.1', '10.0.0.2'],
       actions: [],
     },
   ])('should $name', ({ current, podIPs, actions }) => {
-    const session = running({ include: [], bpf: current });
+    const session = running({ include: [], bpf: 'udp', endpointIps: current });
 
     expect(actionsFor(session, [{ node: 'a', podIPs }])).toEqual(actions);
   });
 
-  it('should compare filters as the agent reports them, with defaults filled in', () => {
+  it('should compare filters as the agent reports them, with defaults filled in and bpf trimmed', () => {
     const withInclude = recordingFixture({
       ...recording.spec,
       filter: { bpf: 'udp', include: [{ destinationCIDR: '10.0.0.0/8', protocol: 'UDP' }] },
@@ -66,7 +66,7 @@ describe('decide (pod IPs in the filter)', () => {
     const include = [
       { sourceCidr: '', sourcePort: 0, destinationCidr: '10.0.0.0/8', destinationPort: 0, protocol: 'PROTOCOL_UDP' },
     ] as const;
-    const session = running({ include: [...include], bpf: '(udp) and (host 10.0.0.1)' });
+    const session = running({ include: [...include], bpf: ' udp ', endpointIps: ['10.0.0.1'] });
     const d = decide({
       recording: withInclude,
       targets: [{ node: 'a', podIPs: ['10.0.0.1'] }],

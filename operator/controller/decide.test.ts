@@ -109,41 +109,6 @@ describe('decide', () => {
     });
   });
 
-  it.each<[string, AgentReport | undefined, string]>([
-    ['unreachable', down, 'agent unreachable: connect ECONNREFUSED'],
-    ['without agent', undefined, 'no tapedeck agent found on the node'],
-  ])('should mark a node %s as a failed row and keep running elsewhere', (_name, report, message) => {
-    const reports = new Map<string, AgentReport>([['a', up(session(1, 'Running', 9))]]);
-    if (report !== undefined) reports.set('b', report);
-    const prev: RecordingStatus = {
-      phase: 'Running',
-      iteration: 1,
-      nodes: [{ name: 'b', phase: 'Capturing', ...counts(4) }],
-    };
-    const d = run({ recording: rec(once, prev), reports, now: sec(10) });
-    expect(d.actions).toEqual([]);
-    expect(d.status.phase).toBe('Running');
-    expect(d.status.nodes?.[1]).toMatchObject({ name: 'b', phase: 'Failed', message, packetsCaptured: 4 });
-    expect(d.status.totals?.packetsCaptured).toBe(13);
-    expect(d.events).toEqual([{ type: 'Warning', reason: 'NodeFailed', message: `Node b failed: ${message}` }]);
-    expect(d.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
-      status: 'False',
-      reason: 'NodesFailed',
-    });
-  });
-
-  it('should not restart a session the agent lost, but fail the row', () => {
-    const prev: RecordingStatus = {
-      phase: 'Running',
-      iteration: 1,
-      nodes: [{ name: 'a', phase: 'Capturing', ...counts(4) }],
-    };
-    const d = run({ recording: rec(once, prev), targets: nodes('a'), reports: new Map([['a', up()]]), now: sec(10) });
-    expect(d.actions).toEqual([]);
-    expect(d.status.nodes?.[0]).toMatchObject({ phase: 'Failed', packetsCaptured: 4 });
-    expect(d.status).toMatchObject({ phase: 'Failed', stopReason: 'Error' });
-  });
-
   it('should reach a final phase when an agent died and the window ended', () => {
     const prev: RecordingStatus = {
       phase: 'Running',
@@ -255,6 +220,7 @@ describe('decide', () => {
     ['add the finalizer', [], [], 'add', 0],
     ['stop sessions before removing the finalizer', [FINALIZER], [session(1, 'Running')], 'keep', 1],
     ['remove the finalizer when nothing runs', [FINALIZER], [session(1, 'Stopped')], 'remove', 0],
+    ['remove the finalizer when the agent no longer knows the session', [FINALIZER], [], 'remove', 0],
   ])('should %s', (_name, finalizers, sessions, finalizer, stops) => {
     const deleting = finalizer !== 'add' ? { deletionTimestamp: new Date(sec(2)) } : {};
     const d = run({

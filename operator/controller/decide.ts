@@ -4,25 +4,25 @@
 import { RecordingPhase as Phase } from '../api/recording.js';
 import { SessionState, StopReason } from '../dispatch/agent-client.js';
 import type { SessionReport } from '../dispatch/agent-client.js';
-import { buildSessionFilter, sameFilter } from '../dispatch/session-spec.js';
+import {
+  FilterLimitError,
+  MAX_ENDPOINT_IPS,
+  buildSessionFilter,
+  checkEndpointLimit,
+  sameFilter,
+} from '../dispatch/session-spec.js';
 import { parseDuration } from '../schedule/duration.js';
 import { ScheduleError, WindowState, nextTransition, parseSchedule, scheduleAt } from '../schedule/schedule.js';
 import type { ScheduleState } from '../schedule/schedule.js';
-import { toTime } from './conditions.js';
-import {
-  NodePhase,
-  commonStopReason,
-  failedRow,
-  isFinal,
-  rowFromSession,
-  stoppedMessage,
-  totals,
-  zeroCounters,
-} from './node-rows.js';
+import { decideDeletion } from './deletion.js';
+import { isFinal, step } from './node-lifecycle.js';
+import type { Observation } from './node-lifecycle.js';
+import { NodePhase, commonStopReason, stoppedMessage } from './node-rows.js';
 import type { AgentReport } from './node-rows.js';
 import { FINALIZER } from './recording-view.js';
 import type { NodeRow, RecordingStatus, RecordingView } from './recording-view.js';
-import { conditionsFor, eventsFor } from './status-extras.js';
+import { buildStatus } from './status-build.js';
+import { eventsFor } from './status-extras.js';
 import type { RecordingEvent } from './status-extras.js';
 
 /** While sessions run, status is refreshed from the agents at least this often. */
@@ -35,6 +35,14 @@ export { Phase };
 export interface Target {
   node: string;
   podIPs: string[];
+  /** Node Ready; a NotReady node is not started on, and what runs there is left alone. Absent = Ready. */
+  ready?: boolean;
+}
+
+/** A start that failed transiently on a node, and when it may be tried again. */
+export interface NodeRetry {
+  error: string;
+  notBefore: number;
 }
 
 export type Action =
@@ -49,6 +57,14 @@ export interface DecideInput {
   /** Keyed by node name; a node without an entry has no known agent. */
   reports: ReadonlyMap<string, AgentReport>;
   now: number;
+  /** Names of the Node objects that exist; a row whose node is missing is Lost. Absent = all exist. */
+  nodes?: ReadonlySet<string>;
+  /** Per-node backoff of transient start failures (kept by the reconciler, not in status). */
+  retries?: ReadonlyMap<string, NodeRetry>;
+  /** Nodes whose agent rejected this iteration's spec as invalid in this reconcile, with its message. */
+  rejected?: ReadonlyMap<string, string>;
+  /** A deleted Recording's finalizer goes at the latest this long after its window end (DELETION_GRACE_MS). */
+  deletionGraceMs?: number;
 }
 
 export interface Decision {
@@ -57,6 +73,8 @@ export interface Decision {
   events: RecordingEvent[];
   finalizer: 'add' | 'remove' | 'keep';
   requeueAfterMs?: number;
+  /** While deleting: nodes whose agent has not confirmed the stop yet. */
+  waitingOn?: string[];
 }
 
 function sessionsOf(uid: string, reports: ReadonlyMap<string, AgentReport>): Map<string, SessionReport[]> {
@@ -79,25 +97,26 @@ function millis(t: string | Date | undefined, fallback: number): number {
 export function decide(input: DecideInput): Decision {
   const { recording, targets, reports, now } = input;
   const prev = recording.status ?? {};
-  const sessions = sessionsOf(recording.metadata.uid ?? '', reports);
+  const uid = recording.metadata.uid ?? '';
+  const sessions = sessionsOf(uid, reports);
   const running = [...sessions].flatMap(([node, list]) =>
     list.filter((s) => s.state === SessionState.Running).map((s) => ({ node, s })),
   );
   const hasFinalizer = recording.metadata.finalizers?.includes(FINALIZER) ?? false;
 
   if (recording.metadata.deletionTimestamp !== undefined) {
-    const actions: Action[] = running.map(({ node, s }) => ({
-      kind: 'stop',
-      node,
-      iteration: s.iteration,
-      reason: StopReason.Stopped,
-    }));
-    return {
-      actions,
+    const concerned = new Set([...reports.keys(), ...(prev.nodes ?? []).map((r) => r.name)]);
+    const windowEnd = windowEndOf(recording, now);
+    const d = decideDeletion(uid, concerned, reports, input.nodes, windowEnd, now, input.deletionGraceMs);
+    const decision: Decision = {
+      actions: d.actions,
       status: prev,
       events: [],
-      finalizer: hasFinalizer && actions.length === 0 ? 'remove' : 'keep',
+      finalizer: hasFinalizer && d.release ? 'remove' : 'keep',
+      waitingOn: d.waitingOn,
     };
+    if (d.releaseAt !== undefined && !d.release) decision.requeueAfterMs = Math.max(1, d.releaseAt - now);
+    return decision;
   }
   const finalizer = hasFinalizer ? 'keep' : 'add';
 
@@ -126,14 +145,16 @@ export function decide(input: DecideInput): Decision {
   const targeted = new Map(targets.map((t) => [t.node, t]));
   const actions: Action[] = [];
   for (const { node, s } of running) {
+    const t = targeted.get(node);
     if (!active || s.iteration !== k) {
       actions.push({ kind: 'stop', node, iteration: s.iteration, reason: StopReason.Duration });
-    } else if (!targeted.has(node)) {
-      actions.push({ kind: 'stop', node, iteration: s.iteration, reason: StopReason.Stopped });
-    } else if (s.filter !== undefined) {
-      const podIPs = targeted.get(node)?.podIPs ?? [];
-      if (!sameFilter(s.filter, buildSessionFilter(recording, podIPs))) {
-        actions.push({ kind: 'update', node, iteration: s.iteration, podIPs });
+    } else if (t === undefined) {
+      if (input.nodes === undefined || input.nodes.has(node)) {
+        actions.push({ kind: 'stop', node, iteration: s.iteration, reason: StopReason.Stopped });
+      }
+    } else if (s.filter !== undefined && t.podIPs.length <= MAX_ENDPOINT_IPS) {
+      if (!sameFilter(s.filter, buildSessionFilter(recording, t.podIPs))) {
+        actions.push({ kind: 'update', node, iteration: s.iteration, podIPs: t.podIPs });
       }
     }
   }
@@ -142,32 +163,35 @@ export function decide(input: DecideInput): Decision {
   const rows = new Map<string, NodeRow>();
   for (const t of targets) {
     if (k === 0) break;
-    const report = reports.get(t.node);
     const before = prevRows.get(t.node);
     const session = sessions.get(t.node)?.find((s) => s.iteration === k);
-    if (session !== undefined) {
-      const row = rowFromSession(t.node, session);
-      if (!active && row.phase === NodePhase.Capturing) {
-        row.phase = NodePhase.Completed;
-        row.message = stoppedMessage(StopReason.Duration);
+    // A NotReady node that never recorded in this iteration is not a target (yet).
+    if (t.ready === false && before === undefined && session === undefined) continue;
+    const seen = observe(session, reports.get(t.node), input.rejected?.get(t.node), active);
+    const ctx = { now, windowOpen: active, ready: t.ready !== false, retry: input.retries?.get(t.node) };
+    let next = step(t.node, before, seen, ctx);
+    if (next.start) {
+      try {
+        checkEndpointLimit(t.podIPs);
+        actions.push({ kind: 'start', node: t.node, iteration: k, podIPs: t.podIPs, deadline: sched.windowEnd ?? now });
+      } catch (error) {
+        if (!(error instanceof FilterLimitError)) throw error;
+        next = step(t.node, before, { kind: 'rejected', error: error.message }, ctx);
       }
-      rows.set(t.node, row);
-    } else if (isFinal(before) && before !== undefined) {
-      rows.set(t.node, before);
-    } else if (report === undefined || !report.reachable) {
-      if (active || before !== undefined) {
-        const why = report === undefined ? 'no tapedeck agent found on the node' : `agent unreachable: ${report.error}`;
-        rows.set(t.node, failedRow(t.node, before, why));
-      }
-    } else if (before?.phase === NodePhase.Capturing) {
-      rows.set(t.node, failedRow(t.node, before, 'session lost: the agent no longer reports it'));
-    } else if (active && sched.windowEnd !== undefined) {
-      actions.push({ kind: 'start', node: t.node, iteration: k, podIPs: t.podIPs, deadline: sched.windowEnd });
-      rows.set(t.node, { name: t.node, phase: NodePhase.Pending, ...zeroCounters });
     }
+    const row = next.row;
+    if (!active && (row.phase === NodePhase.Capturing || row.phase === NodePhase.Unreachable)) {
+      row.phase = NodePhase.Completed;
+      row.message = stoppedMessage(StopReason.Duration);
+    }
+    rows.set(t.node, row);
   }
   for (const [name, before] of prevRows) {
     if (rows.has(name)) continue;
+    if (input.nodes !== undefined && !input.nodes.has(name)) {
+      rows.set(name, step(name, before, { kind: 'nodeGone' }, { now, windowOpen: active, ready: false }).row);
+      continue;
+    }
     const left: NodeRow = isFinal(before)
       ? before
       : {
@@ -178,16 +202,19 @@ export function decide(input: DecideInput): Decision {
     rows.set(name, left);
   }
   const rowList = [...rows.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const live = rowList.filter((r) => targeted.has(r.name));
 
-  const allFinal = targets.length > 0 && targets.every((t) => isFinal(rows.get(t.node)));
+  const allFinal = live.length > 0 && live.every((r) => isFinal(r));
   const over = sched.state === WindowState.Between || sched.state === WindowState.Finished || (active && allFinal);
   const last = sched.nextStart === undefined;
   let phase: Phase;
   if (k === 0) phase = Phase.Scheduled;
-  else if (!over) phase = targets.length === 0 ? Phase.Pending : Phase.Running;
+  else if (!over) phase = live.length === 0 ? Phase.Pending : Phase.Running;
   else if (!last) phase = Phase.Scheduled;
-  else
-    phase = rowList.length > 0 && rowList.every((r) => r.phase === NodePhase.Failed) ? Phase.Failed : Phase.Completed;
+  else {
+    const counted = rowList.filter((r) => r.phase !== NodePhase.Lost);
+    phase = counted.length > 0 && counted.every((r) => r.phase === NodePhase.Failed) ? Phase.Failed : Phase.Completed;
+  }
 
   let lastStop: number | undefined;
   if (over && sched.windowStart !== undefined && sched.windowEnd !== undefined) {
@@ -213,7 +240,7 @@ export function decide(input: DecideInput): Decision {
       nextStart: sched.nextStart,
       stopReason: stopReason ?? (k > 1 ? prev.stopReason : undefined),
       rows: rowList,
-      targets: targets.length,
+      targets: live.length,
       observedGeneration: recording.metadata.generation,
     },
     rowList,
@@ -226,37 +253,29 @@ export function decide(input: DecideInput): Decision {
   return decision;
 }
 
-interface StatusFacts {
-  phase: Phase;
-  iteration?: number;
-  windowStart?: number | undefined;
-  lastStop?: number | undefined;
-  nextStart?: number | undefined;
-  stopReason?: string | undefined;
-  invalid?: string;
-  rows?: NodeRow[];
-  targets?: number;
-  observedGeneration?: number | undefined;
-}
-
-function buildStatus(prev: RecordingStatus, f: StatusFacts, rows: NodeRow[], now: number): RecordingStatus {
-  const status: RecordingStatus = { phase: f.phase };
-  if (f.observedGeneration !== undefined) status.observedGeneration = f.observedGeneration;
-  status.conditions = conditionsFor(prev.conditions, f, rows, now);
-  if (f.iteration !== undefined) status.iteration = f.iteration;
-  else if (prev.iteration !== undefined) status.iteration = prev.iteration;
-  if (f.nextStart !== undefined && f.phase !== Phase.Running) status.nextStartTime = toTime(f.nextStart);
-  if (f.windowStart !== undefined) status.lastStartTime = toTime(f.windowStart);
-  if (f.lastStop !== undefined) status.lastStopTime = toTime(f.lastStop);
-  if (f.stopReason !== undefined) status.stopReason = f.stopReason as StopReason;
-  status.totals = totals(rows);
-  if (f.targets !== undefined) {
-    const ready = rows.filter((r) => r.phase === NodePhase.Capturing || r.phase === NodePhase.Completed).length;
-    status.nodesReady = `${ready}/${f.targets}`;
+/** What this reconcile saw of the iteration's session on a targeted node. */
+function observe(
+  session: SessionReport | undefined,
+  report: AgentReport | undefined,
+  rejected: string | undefined,
+  windowOpen: boolean,
+): Observation {
+  if (rejected !== undefined) return { kind: 'rejected', error: rejected };
+  if (session?.shutdown === true && windowOpen) {
+    return { kind: 'unreachable', error: 'agent shut down; waiting for it to resume the session' };
   }
-  status.nodes = rows;
-  if (prev.artifacts !== undefined) status.artifacts = prev.artifacts;
-  return status;
+  if (session !== undefined) return { kind: 'session', session };
+  if (report === undefined) return { kind: 'noAgent' };
+  if (!report.reachable) return { kind: 'unreachable', error: report.error };
+  return { kind: 'noSession' };
 }
 
-export type { StatusFacts };
+/** The end of the current or last window, for a deleted Recording's grace period; undefined when invalid. */
+function windowEndOf(recording: RecordingView, now: number): number | undefined {
+  try {
+    const schedule = parseSchedule(recording.spec.schedule ?? {}, millis(recording.metadata.creationTimestamp, now));
+    return scheduleAt(schedule, now).windowEnd ?? now;
+  } catch {
+    return now;
+  }
+}

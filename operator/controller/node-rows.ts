@@ -5,15 +5,11 @@
 import path from 'node:path';
 import { SessionState, StopReason } from '../dispatch/agent-client.js';
 import type { SessionReport } from '../dispatch/agent-client.js';
+import { NodePhase } from '../api/recording.js';
 import type { Counters, NodeRow } from './recording-view.js';
 
-export const NodePhase = {
-  Pending: 'Pending',
-  Capturing: 'Capturing',
-  Completed: 'Completed',
-  Failed: 'Failed',
-} as const;
-export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
+// The row phases are the CRD's own enum (generated from crds/recording.yaml); node-lifecycle.ts moves rows between them.
+export { NodePhase };
 
 /** The CRD keeps at most this many files per node row: the newest ones. */
 export const MAX_FILES_PER_ROW = 64;
@@ -27,10 +23,6 @@ export const zeroCounters: Readonly<Required<Counters>> = {
   packetsLost: 0,
   bytesLost: 0,
 };
-
-export function isFinal(row: NodeRow | undefined): boolean {
-  return row?.phase === NodePhase.Completed || row?.phase === NodePhase.Failed;
-}
 
 const stoppedPrefix = /^Stopped: ([A-Za-z]+)/;
 
@@ -75,11 +67,6 @@ export function rowFromSession(name: string, s: SessionReport): NodeRow {
   return row;
 }
 
-/** A row whose node could not report: counts kept from before, phase Failed. */
-export function failedRow(name: string, previous: NodeRow | undefined, message: string): NodeRow {
-  return { ...zeroCounters, ...previous, name, phase: NodePhase.Failed, message: message.slice(0, 1024) };
-}
-
 export function totals(rows: NodeRow[]): Required<Counters> {
   const sum = { ...zeroCounters };
   for (const r of rows) {
@@ -93,7 +80,8 @@ export function totals(rows: NodeRow[]): Required<Counters> {
 
 /** The Recording's stopReason from its node rows: the common reason, else `fallback`. */
 export function commonStopReason(rows: NodeRow[], fallback: string): string {
-  const reasons = new Set(rows.map((r) => rowStopReason(r) ?? fallback));
+  const counted = rows.filter((r) => r.phase !== NodePhase.Lost);
+  const reasons = new Set(counted.map((r) => rowStopReason(r) ?? fallback));
   const [only] = reasons;
   return reasons.size === 1 && only !== undefined ? only : fallback;
 }

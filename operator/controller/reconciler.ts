@@ -1,26 +1,25 @@
 // One level-based reconcile of a Recording: re-read it, ask the agents of the
 // nodes it concerns what runs, decide, act, decide again on the outcome, then
-// write status (only when it changed), Events and the finalizer.
+// write status (only when it changed, conditional on resourceVersion), Events and
+// the finalizer.
 import type { Logger } from 'pino';
-import { DispatchError, DispatchErrorCode, SessionState } from '../dispatch/agent-client.js';
+import { DispatchError, DispatchErrorCode } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
 import { buildSessionFilter, buildSessionSpec } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
 import { decide } from './decide.js';
-import type { Action } from './decide.js';
-import { zeroCounters } from './node-rows.js';
+import type { Action, DecideInput, NodeRetry } from './decide.js';
+import { NodeBackoff } from './node-backoff.js';
 import type { AgentReport } from './node-rows.js';
+import { isConflict } from './recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { FINALIZER } from './recording-view.js';
 import type { RecordingStatus, RecordingView } from './recording-view.js';
-import { sameJson } from './same-json.js';
+import { statusWrite } from './status-cadence.js';
 import type { RecordingEvent } from './status-extras.js';
 import { resolveTargets } from './targets.js';
 import type { NodeInfo, PodInfo } from './targets.js';
 import type { Outcome } from './work-queue.js';
-
-/** While a deleted Recording still has sessions, look again this soon. */
-export const DELETION_RETRY_MS = 250;
 
 export interface TargetSource {
   nodeInfos(): NodeInfo[];
@@ -34,8 +33,14 @@ export interface ReconcilerDeps {
   metrics: OperatorMetrics;
   log: Logger;
   now?: () => number;
-  /** Returns false when this replica must not act (not the leader). */
+  /** Returns false when this replica must not act (not the leader, or its Lease is not fresh). */
   mayAct?: () => boolean;
+  /** The leader epoch sent with every mutating agent call (0 = not fenced). */
+  leaderEpoch?: () => number;
+  /** Called when an agent refused a call because it has seen a newer leader: step down. */
+  onFenced?: (error: DispatchError) => void;
+  /** Overrides DELETION_GRACE_MS (tests). */
+  deletionGraceMs?: number;
   /** Tenancy (operator/tenancy/policy-guard.ts): holds node-wide Recordings while no policy enforces who may create them. */
   tenancy?: { hold(recording: RecordingView, now: number): Promise<Outcome | undefined> };
 }
@@ -46,8 +51,22 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+export class FencedError extends Error {
+  readonly code = 'TD_ERR_OPERATOR_FENCED';
+}
+
+interface Outcomes {
+  failures: RecordingEvent[];
+  rejected: Map<string, string>;
+}
+
 export class Reconciler {
   private readonly now: () => number;
+  /** Agents whose ListSessions failed, keyed by node: not asked again until their delay passed. */
+  private readonly lists = new NodeBackoff();
+  /** Agent calls (start, stop, update) that failed transiently, keyed by "<uid>/<node>". */
+  private readonly calls = new NodeBackoff();
+  private readonly lastWrite = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -61,54 +80,113 @@ export class Reconciler {
     if (held !== undefined) return held;
     const log = this.deps.log.child({ recording: key });
     const { metrics } = this.deps;
+    const uid = recording.metadata.uid ?? '';
 
-    const targets = resolveTargets(recording, this.deps.cluster.nodeInfos(), this.deps.cluster.podInfos());
+    const nodeInfos = this.deps.cluster.nodeInfos();
+    const targets = resolveTargets(recording, nodeInfos, this.deps.cluster.podInfos());
     const concerned = new Set([...targets.map((t) => t.node), ...(recording.status?.nodes ?? []).map((r) => r.name)]);
     const reports = await this.gather([...concerned]);
+    const nodes = new Set(nodeInfos.map((n) => n.name));
+    const outcomes: Outcomes = { failures: [], rejected: new Map() };
+    const input = (): DecideInput => ({
+      recording: recording as RecordingView,
+      targets,
+      reports,
+      now: this.now(),
+      nodes,
+      retries: this.retriesOf(uid, concerned),
+      rejected: outcomes.rejected,
+      ...(this.deps.deletionGraceMs === undefined ? {} : { deletionGraceMs: this.deps.deletionGraceMs }),
+    });
 
-    const first = decide({ recording, targets, reports, now: this.now() });
+    const first = decide(input());
     if (first.finalizer === 'add') {
       recording = await this.deps.store.setFinalizers(recording, [...(recording.metadata.finalizers ?? []), FINALIZER]);
     }
-    const failures: RecordingEvent[] = [];
-    await Promise.all(first.actions.map((a) => this.act(recording as RecordingView, a, reports, failures, log)));
+    await Promise.all(first.actions.map((a) => this.act(recording as RecordingView, a, reports, outcomes, log)));
 
-    const second = decide({ recording, targets, reports, now: this.now() });
+    const second = decide(input());
     metrics.sessionsRunning.set(
       { namespace, recording: name },
-      (second.status.nodes ?? []).filter((r) => r.phase === 'Capturing').length,
+      second.status.nodeCounts?.capturing ?? (second.status.nodes ?? []).filter((r) => r.phase === 'Capturing').length,
     );
     const deleting = recording.metadata.deletionTimestamp !== undefined;
-    if (!deleting && !sameJson(recording.status ?? {}, second.status)) {
-      recording = await this.deps.store.patchStatus(recording, second.status);
-      logTransition(log, recording.status);
+    let requeue = second.requeueAfterMs;
+    if (!deleting) {
+      const now = this.now();
+      const write = statusWrite(recording.status ?? {}, second.status, this.lastWrite.get(uid), now);
+      if (write.write) {
+        try {
+          recording = await this.deps.store.patchStatus(recording, second.status);
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          metrics.errors.inc({ kind: 'conflict' });
+          log.debug('Status changed meanwhile, reconciling again');
+          return { requeueAfterMs: 0 };
+        }
+        this.lastWrite.set(uid, now);
+        metrics.statusPatches.inc();
+        metrics.statusPatchBytes.inc(Buffer.byteLength(JSON.stringify(second.status)));
+        logTransition(log, recording.status);
+        for (const event of second.events) await this.emit(recording, event, log);
+      } else if (write.dueAt !== undefined) {
+        requeue = Math.min(requeue ?? Infinity, Math.max(1, write.dueAt - now));
+      }
     }
-    for (const event of [...second.events, ...failures]) await this.emit(recording, event, log);
+    for (const event of outcomes.failures) await this.emit(recording, event, log);
 
     if (deleting) {
-      const stopsFailed = failures.length > 0;
-      if (first.finalizer === 'remove' || (!stopsFailed && second.finalizer === 'remove')) {
+      if (second.finalizer === 'remove') {
         const rest = (recording.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
         await this.deps.store.setFinalizers(recording, rest);
-        log.info('Removed finalizer');
+        log.info({ unconfirmed: second.waitingOn ?? [] }, 'Removed finalizer');
         metrics.sessionsRunning.remove({ namespace, recording: name });
+        this.calls.forget(`${uid}/`);
+        this.lastWrite.delete(uid);
         return {};
       }
-      return { requeueAfterMs: DELETION_RETRY_MS };
+      log.info({ waitingOn: second.waitingOn }, 'Waiting for agents to confirm the stop');
+      return { requeueAfterMs: Math.min(this.nextListRetry(second.waitingOn ?? []), requeue ?? Infinity) };
     }
-    if (failures.length > 0) throw new Error(`${failures.length} agent call(s) failed: ${failures[0]?.message ?? ''}`);
-    return { requeueAfterMs: second.requeueAfterMs };
+    // Failed agent calls are retried per node with backoff, not by failing the whole reconcile (which
+    // would slow the status refresh of every other node of the Recording).
+    const retryAt = this.calls.nextRetry(`${uid}/`, this.now());
+    if (retryAt !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(1, retryAt - this.now()));
+    return { requeueAfterMs: requeue };
+  }
+
+  private retriesOf(uid: string, nodes: Iterable<string>): Map<string, NodeRetry> {
+    const out = new Map<string, NodeRetry>();
+    for (const node of nodes) {
+      const entry = this.calls.get(`${uid}/${node}`);
+      if (entry !== undefined) out.set(node, entry);
+    }
+    return out;
+  }
+
+  private nextListRetry(nodes: string[]): number {
+    const now = this.now();
+    const due = nodes.map((n) => this.lists.get(n)?.notBefore ?? now + 250);
+    return Math.max(50, Math.min(...due, now + 1_000) - now);
   }
 
   private async gather(nodes: string[]): Promise<Map<string, AgentReport>> {
     const reports = new Map<string, AgentReport>();
+    const now = this.now();
     await Promise.all(
       nodes.map(async (node) => {
+        const waiting = this.lists.waiting(node, now);
+        if (waiting !== undefined) {
+          reports.set(node, { reachable: false, error: waiting.error });
+          return;
+        }
         try {
           reports.set(node, { reachable: true, sessions: await this.deps.agents.listSessions(node) });
+          this.lists.succeeded(node);
         } catch (error) {
-          if (error instanceof DispatchError && error.code === 'TD_ERR_DISPATCH_NO_AGENT') return;
+          if (error instanceof DispatchError && error.code === DispatchErrorCode.NoAgent) return;
           this.deps.metrics.errors.inc({ kind: 'agent' });
+          this.lists.failed(node, message(error), this.now());
           reports.set(node, { reachable: false, error: message(error) });
         }
       }),
@@ -120,57 +198,65 @@ export class Reconciler {
     recording: RecordingView,
     action: Action,
     reports: Map<string, AgentReport>,
-    failures: RecordingEvent[],
+    outcomes: Outcomes,
     log: Logger,
   ): Promise<void> {
     const { agents, metrics } = this.deps;
-    if (this.deps.mayAct?.() === false) throw new Error('not the leader: refusing to dispatch');
+    if (this.deps.mayAct?.() === false) throw new FencedError('not the leader: refusing to dispatch');
     const uid = recording.metadata.uid ?? '';
+    const epoch = this.deps.leaderEpoch?.() ?? 0;
     const nodeLog = log.child({ node: action.node, iteration: action.iteration });
+    const backoffKey = `${uid}/${action.node}`;
     let result: SessionReport | undefined;
     try {
       if (action.kind === 'start') {
-        const spec = buildSessionSpec(recording, action.iteration, action.podIPs);
-        result = await agents.startSession(action.node, spec);
-        nodeLog.info('Started capture');
+        const spec = buildSessionSpec(recording, action.iteration, action.podIPs, action.deadline);
+        result = await agents.startSession(action.node, spec, epoch);
+        nodeLog.info({ epoch }, 'Started capture');
       } else if (action.kind === 'update') {
         const key = { recordingUid: uid, iteration: action.iteration };
         const filter = buildSessionFilter(recording, action.podIPs);
-        result = await agents.updateSession(action.node, key, filter);
-        nodeLog.info({ bpf: filter.bpf }, 'Updated capture filter');
+        result = await agents.updateSession(action.node, key, filter, epoch);
+        nodeLog.info({ bpf: filter.bpf, endpoints: filter.endpointIps?.length ?? 0 }, 'Updated capture filter');
       } else {
         const key = { recordingUid: uid, iteration: action.iteration };
-        result = await agents.stopSession(action.node, key, action.reason as StopReason);
+        result = await agents.stopSession(action.node, key, action.reason as StopReason, epoch);
         nodeLog.info({ reason: action.reason }, 'Stopped capture');
       }
       metrics.sessionActions.inc({ action: action.kind, result: 'success' });
+      this.calls.succeeded(backoffKey);
     } catch (error) {
       metrics.sessionActions.inc({ action: action.kind, result: 'error' });
+      if (error instanceof DispatchError && error.code === DispatchErrorCode.Fenced) {
+        nodeLog.warn({ err: error, epoch }, 'Agent refused a stale leader: stepping down');
+        metrics.errors.inc({ kind: 'fenced' });
+        this.deps.onFenced?.(error);
+        throw new FencedError(error.message, { cause: error });
+      }
       nodeLog.warn({ err: error }, `Failed to ${action.kind} capture`);
-      failures.push({
+      outcomes.failures.push({
         type: 'Warning',
         reason: FAILURE_REASONS[action.kind],
         message: `Node ${action.node}: ${message(error)}`,
       });
-      // A rejected start (bad spec for this agent) fails the node for this iteration; anything else
-      // (agent down, deadline) leaves the row Pending and the reconcile retries with backoff.
-      const report = reports.get(action.node);
+      // A start the agent rejects (an invalid spec) fails the node for this iteration; anything else
+      // (agent down, deadline) leaves the row Pending and the start is retried with backoff.
       if (action.kind === 'start' && error instanceof DispatchError && error.code === DispatchErrorCode.Rejected) {
-        const failed: SessionReport = {
-          recordingUid: uid,
-          iteration: action.iteration,
-          state: SessionState.Failed,
-          message: message(error),
-          ...zeroCounters,
-          files: [],
-        };
-        if (report?.reachable === true)
-          reports.set(action.node, { reachable: true, sessions: [...report.sessions, failed] });
+        outcomes.rejected.set(action.node, message(error));
+      } else {
+        this.calls.failed(backoffKey, message(error), this.now());
       }
       return;
     }
     const report = reports.get(action.node);
-    if (result === undefined || report === undefined || !report.reachable) return;
+    if (result === undefined) {
+      if (action.kind === 'stop' && report?.reachable === true) {
+        const rest = report.sessions.filter((s) => !(s.recordingUid === uid && s.iteration === action.iteration));
+        reports.set(action.node, { reachable: true, sessions: rest });
+      }
+      return;
+    }
+    if (report === undefined || !report.reachable) return;
     const others = report.sessions.filter((s) => !(s.recordingUid === uid && s.iteration === result.iteration));
     reports.set(action.node, { reachable: true, sessions: [...others, result] });
   }

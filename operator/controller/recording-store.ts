@@ -56,8 +56,15 @@ export class RecordingStore {
     return list as { items: RecordingView[]; metadata?: { resourceVersion?: string } };
   }
 
+  /**
+   * Writes status, conditional on the resourceVersion the status was computed from: a replica acting on
+   * a stale copy gets 409 Conflict (and reconciles again) instead of overwriting newer status.
+   */
   async patchStatus(recording: RecordingView, status: RecordingStatus): Promise<RecordingView> {
-    const body = { status: mergePatchOf(recording.status ?? {}, status) };
+    const body = {
+      metadata: { resourceVersion: recording.metadata.resourceVersion },
+      status: mergePatchOf(recording.status ?? {}, status),
+    };
     return (await this.custom.patchNamespacedCustomObjectStatus(
       { ...coords, namespace: recording.metadata.namespace ?? '', name: recording.metadata.name ?? '', body },
       mergePatch,

@@ -6,6 +6,8 @@ export type {
   NodeFile,
   NodeSelector as LabelSelector,
   NodeStatus as NodeRow,
+  RecordingStatusNodeCounts as NodeCounts,
+  RecordingStatusNodesGaps as NodeGap,
   Recording as RecordingView,
   RecordingSpec,
   RecordingStatus,

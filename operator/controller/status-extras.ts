@@ -1,8 +1,9 @@
 // Conditions and Events derived from a desired status (and the previous one).
 import { ConditionType, condition } from './conditions.js';
-import type { StatusFacts } from './decide.js';
 import { NodePhase } from './node-rows.js';
 import type { Condition, NodeRow, RecordingStatus } from './recording-view.js';
+import { summarize } from './status-bound.js';
+import type { StatusFacts } from './status-build.js';
 
 export interface RecordingEvent {
   type: 'Normal' | 'Warning';
@@ -21,6 +22,7 @@ export function conditionsFor(
   const gen = f.observedGeneration === undefined ? {} : { observedGeneration: f.observedGeneration };
   const capturing = rows.filter((r) => r.phase === NodePhase.Capturing).length;
   const failed = rows.filter((r) => r.phase === NodePhase.Failed);
+  const unreachable = rows.filter((r) => r.phase === NodePhase.Unreachable);
   const scheduled =
     f.invalid !== undefined
       ? { status: 'False' as const, reason: 'InvalidSpec', message: f.invalid }
@@ -40,8 +42,18 @@ export function conditionsFor(
   let ready: Omit<Condition, 'type' | 'lastTransitionTime'>;
   if (f.invalid !== undefined) ready = { status: 'False', reason: 'InvalidSpec', message: f.invalid };
   else if (failed.length > 0) {
-    const names = failed.map((r) => `${r.name}: ${r.message ?? 'failed'}`).join('; ');
-    ready = { status: 'False', reason: 'NodesFailed', message: `${failed.length} node(s) failed: ${names}` };
+    const first = failed[0]?.message ?? 'failed';
+    const message = `${summarize(
+      'failed',
+      failed.map((r) => r.name),
+    )} (${failed[0]?.name ?? ''}: ${first})`;
+    ready = { status: 'False', reason: 'NodesFailed', message: message.slice(0, 4096) };
+  } else if (unreachable.length > 0 && f.phase === 'Running') {
+    const message = summarize(
+      'not recording (agent unreachable, retrying)',
+      unreachable.map((r) => r.name),
+    );
+    ready = { status: 'False', reason: 'NodesUnreachable', message };
   } else if (f.phase === 'Pending' && f.targets === 0) {
     ready = { status: 'False', reason: 'NoTargetNodes', message: 'No node matches spec.target' };
   } else ready = { status: 'True', reason: 'Reconciled', message: `Recording is ${f.phase}` };
@@ -94,11 +106,63 @@ export function eventsFor(prev: RecordingStatus, next: RecordingStatus): Recordi
     const ready = next.conditions?.find((c) => c.type === ConditionType.Ready);
     events.push({ type: 'Warning', reason: 'Failed', message: `Recording failed: ${ready?.message ?? 'unknown'}` });
   }
-  const before = new Map((newIteration ? [] : (prev.nodes ?? [])).map((r) => [r.name, r.phase]));
-  for (const row of next.nodes ?? []) {
-    if (row.phase === NodePhase.Failed && before.get(row.name) !== NodePhase.Failed) {
-      events.push({ type: 'Warning', reason: 'NodeFailed', message: `Node ${row.name} failed: ${row.message ?? ''}` });
-    }
-  }
+  events.push(...nodeEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
   return events;
+}
+
+/** Node rows' transitions worth an Event; one summary Event when many nodes changed at once. */
+export const MAX_NODE_EVENTS = 10;
+
+function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
+  const before = new Map(prevRows.map((r) => [r.name, r]));
+  const failed: NodeRow[] = [];
+  const opened: NodeRow[] = [];
+  const closed: NodeRow[] = [];
+  for (const row of rows) {
+    const old = before.get(row.name);
+    if (row.phase === NodePhase.Failed && old?.phase !== NodePhase.Failed) failed.push(row);
+    const openGap = (r: NodeRow | undefined): string | undefined => r?.gaps?.find((g) => g.to === undefined)?.from;
+    if (openGap(row) !== undefined && openGap(old) === undefined) opened.push(row);
+    const closedCount = (r: NodeRow | undefined): number => r?.gaps?.filter((g) => g.to !== undefined).length ?? 0;
+    if (closedCount(row) > closedCount(old) && old !== undefined) closed.push(row);
+  }
+  const out: RecordingEvent[] = [];
+  const emit = (
+    list: NodeRow[],
+    type: RecordingEvent['type'],
+    reason: string,
+    one: (r: NodeRow) => string,
+    what: string,
+  ) => {
+    if (list.length === 0) return;
+    if (list.length <= MAX_NODE_EVENTS) for (const r of list) out.push({ type, reason, message: one(r) });
+    else
+      out.push({
+        type,
+        reason,
+        message: summarize(
+          what,
+          list.map((r) => r.name),
+        ),
+      });
+  };
+  emit(failed, 'Warning', 'NodeFailed', (r) => `Node ${r.name} failed: ${r.message ?? ''}`, 'failed');
+  emit(
+    opened,
+    'Warning',
+    'NodeNotRecording',
+    (r) => `Node ${r.name} stopped recording: ${r.gaps?.at(-1)?.reason ?? ''}; starting segment ${r.segment ?? 2}`,
+    'stopped recording',
+  );
+  emit(
+    closed,
+    'Normal',
+    'NodeRecordingAgain',
+    (r) => {
+      const g = r.gaps?.filter((x) => x.to !== undefined).at(-1);
+      return `Node ${r.name} records again (segment ${r.segment ?? 1}); not recording from ${g?.from ?? '?'} to ${g?.to ?? '?'}`;
+    },
+    'record again',
+  );
+  return out;
 }

@@ -47,8 +47,20 @@ describe('resolveTargets', () => {
 
   it('should select nodes by nodeSelector', () => {
     expect(resolveTargets(rec({ nodeSelector: { matchLabels: { pool: 'web' } } }), nodes, [])).toEqual([
-      { node: 'n1', podIPs: [] },
-      { node: 'n2', podIPs: [] },
+      { node: 'n1', podIPs: [], ready: true },
+      { node: 'n2', podIPs: [], ready: true },
+    ]);
+  });
+
+  it('should leave out nodes the agent DaemonSet cannot run on and flag NotReady ones', () => {
+    const more: NodeInfo[] = [
+      { name: 'a', labels: {}, agentCanRun: false },
+      { name: 'b', labels: {}, ready: false },
+      { name: 'c', labels: {} },
+    ];
+    expect(resolveTargets(rec(undefined), more, [])).toEqual([
+      { node: 'b', podIPs: [], ready: false },
+      { node: 'c', podIPs: [], ready: true },
     ]);
   });
 
@@ -67,7 +79,7 @@ describe('resolveTargets', () => {
       podSelector: { matchLabels: { app: 'checkout' } },
       nodeSelector: { matchLabels: { pool: 'web' } },
     });
-    expect(resolveTargets(r, nodes, pods)).toEqual([{ node: 'n2', podIPs: ['10.0.0.3', '10.0.0.9'] }]);
+    expect(resolveTargets(r, nodes, pods)).toEqual([{ node: 'n2', podIPs: ['10.0.0.3', '10.0.0.9'], ready: true }]);
   });
 
   it('should select nothing when no pod matches', () => {

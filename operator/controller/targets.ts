@@ -5,6 +5,10 @@ import type { LabelSelector, RecordingView } from './recording-view.js';
 export interface NodeInfo {
   name: string;
   labels: Record<string, string>;
+  /** Ready condition True; absent = Ready (tests and callers that do not know). */
+  ready?: boolean;
+  /** The agent DaemonSet can run there (selector, affinity, tolerations); absent = it can. */
+  agentCanRun?: boolean;
 }
 
 export interface PodInfo {
@@ -45,12 +49,18 @@ export function matches(selector: LabelSelector | undefined, labels: Record<stri
   return true;
 }
 
-/** Nodes matching nodeSelector; with a podSelector, only those hosting matching pods that have IPs (with the IPs). */
+/**
+ * Nodes matching nodeSelector where the agent DaemonSet can run; with a podSelector, only those hosting
+ * matching pods that have IPs (with the IPs). NotReady nodes are included with ready: false.
+ */
 export function resolveTargets(recording: RecordingView, nodes: NodeInfo[], pods: PodInfo[]): Target[] {
   const target = recording.spec.target;
-  const selected = nodes.filter((n) => matches(target?.nodeSelector, n.labels));
+  const selected = nodes.filter((n) => n.agentCanRun !== false && matches(target?.nodeSelector, n.labels));
+  const ready = new Map(selected.map((n) => [n.name, n.ready !== false]));
   if (target?.podSelector === undefined) {
-    return selected.map((n) => ({ node: n.name, podIPs: [] })).sort((a, b) => a.node.localeCompare(b.node));
+    return selected
+      .map((n) => ({ node: n.name, podIPs: [], ready: n.ready !== false }))
+      .sort((a, b) => a.node.localeCompare(b.node));
   }
   const ipsByNode = new Map<string, Set<string>>();
   for (const pod of pods) {
@@ -64,6 +74,6 @@ export function resolveTargets(recording: RecordingView, nodes: NodeInfo[], pods
   }
   return selected
     .filter((n) => ipsByNode.has(n.name))
-    .map((n) => ({ node: n.name, podIPs: [...(ipsByNode.get(n.name) ?? [])].sort() }))
+    .map((n) => ({ node: n.name, podIPs: [...(ipsByNode.get(n.name) ?? [])].sort(), ready: ready.get(n.name) ?? true }))
     .sort((a, b) => a.node.localeCompare(b.node));
 }

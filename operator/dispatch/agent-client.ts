@@ -34,15 +34,27 @@ export interface SessionReport extends SessionKey {
   files: { path: string; format: string; bytes: number; closed: boolean }[];
   /** The filter the session captures with now (absent when the agent does not say). */
   filter?: SessionFilter;
+  /** Stopped because the agent shut down (it resumes the session when it comes back, if it can). */
+  shutdown?: boolean;
+  /** Times the agent itself was not capturing (it resumed the session after a restart), in ms. */
+  gaps?: { from: number; to: number; reason: string }[];
 }
+
+/** Fencing: the leader epoch every mutating call carries (the Lease's leaseTransitions + 1; 0 = not fenced). */
+export type LeaderEpoch = number;
 
 export interface AgentClient {
   /** Starts (or returns the already running) session for spec's key. */
-  startSession(node: string, spec: SessionSpec): Promise<SessionReport>;
+  startSession(node: string, spec: SessionSpec, epoch: LeaderEpoch): Promise<SessionReport>;
   /** Stops the session; resolves to its final report, or undefined if the agent does not know it. */
-  stopSession(node: string, key: SessionKey, reason: StopReason): Promise<SessionReport | undefined>;
+  stopSession(
+    node: string,
+    key: SessionKey,
+    reason: StopReason,
+    epoch: LeaderEpoch,
+  ): Promise<SessionReport | undefined>;
   /** Replaces a running session's filter (idempotent); resolves to the session's report. */
-  updateSession(node: string, key: SessionKey, filter: SessionFilter): Promise<SessionReport>;
+  updateSession(node: string, key: SessionKey, filter: SessionFilter, epoch: LeaderEpoch): Promise<SessionReport>;
   /** Every session the agent on `node` knows of, running or finished. */
   listSessions(node: string): Promise<SessionReport[]>;
 }
@@ -51,6 +63,8 @@ export const DispatchErrorCode = {
   NoAgent: 'TD_ERR_DISPATCH_NO_AGENT',
   Unavailable: 'TD_ERR_DISPATCH_UNAVAILABLE',
   Rejected: 'TD_ERR_DISPATCH_REJECTED',
+  /** The agent has seen a newer leader epoch: this replica is not the leader any more. */
+  Fenced: 'TD_ERR_DISPATCH_FENCED',
 } as const;
 export type DispatchErrorCode = (typeof DispatchErrorCode)[keyof typeof DispatchErrorCode];
 

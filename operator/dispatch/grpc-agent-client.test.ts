@@ -74,8 +74,8 @@ describe('toReport', () => {
 
   it('should carry the filter the session captures with now', () => {
     const base = session({});
-    const filter = { include: [], bpf: '(udp) and (host 10.0.0.1)', endpointIps: [] };
+    const filter = { include: [], bpf: 'udp', endpointIps: ['10.0.0.1'] };
     const report = toReport({ ...base, spec: base.spec && { ...base.spec, filter } });
-    expect(report.filter).toEqual({ include: [], bpf: filter.bpf });
+    expect(report.filter).toEqual({ include: [], bpf: 'udp', endpointIps: ['10.0.0.1'] });
   });
 });

@@ -1,6 +1,7 @@
 // AgentClient over tapedeck's gRPC agent API, with mTLS and a deadline on every
 // call. One channel per agent address, reused across calls.
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
+import type Long from 'long';
 import type { ChannelCredentials, ClientUnaryCall, ServiceError, requestCallback } from '@grpc/grpc-js';
 import { loadAgentProto } from '../../proto/load.js';
 import type {
@@ -11,7 +12,14 @@ import type {
   StopReasonName,
 } from './agent-proto.js';
 import { DispatchError, DispatchErrorCode, SessionState, StopReason } from './agent-client.js';
-import type { AgentClient, SessionFilter, SessionKey, SessionReport, SessionSpec } from './agent-client.js';
+import type {
+  AgentClient,
+  LeaderEpoch,
+  SessionFilter,
+  SessionKey,
+  SessionReport,
+  SessionSpec,
+} from './agent-client.js';
 import { sessionId } from './session-spec.js';
 
 /** Every agent call gives up after this long; the reconcile retries with backoff. */
@@ -78,11 +86,24 @@ export function toReport(s: Session): SessionReport {
     })),
   };
   const filter = s.spec?.filter;
-  if (filter) report.filter = { include: filter.include, bpf: filter.bpf };
+  if (filter) report.filter = { include: filter.include, bpf: filter.bpf, endpointIps: filter.endpointIps ?? [] };
+  const gaps = (s.gaps ?? []).map((g) => ({ from: millisOf(g.from), to: millisOf(g.to), reason: g.reason }));
+  if (gaps.length > 0) report.gaps = gaps;
+  if (s.stopReason === 'STOP_REASON_SHUTDOWN') report.shutdown = true;
   const reason = stopReasons[s.stopReason];
   if (reason !== undefined) report.stopReason = reason;
   if (s.message !== '') report.message = s.message;
   return report;
+}
+
+function millisOf(t: { seconds?: string | number | Long; nanos?: number } | null | undefined): number {
+  if (t === null || t === undefined) return 0;
+  return Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1_000_000);
+}
+
+/** The agent's refusal of a stale leader (agent API: FAILED_PRECONDITION "stale leader epoch …"). */
+export function isFencing(error: ServiceError | null): boolean {
+  return error?.code === grpcStatus.FAILED_PRECONDITION && /leader epoch/i.test(error.details ?? error.message);
 }
 
 type Unary<Res> = (options: { deadline: Date }, callback: requestCallback<Res>) => ClientUnaryCall;
@@ -100,18 +121,24 @@ export class GrpcAgentClient implements AgentClient {
     this.creds = tls === undefined ? credentials.createInsecure() : credentials.createSsl(tls.ca, tls.key, tls.cert);
   }
 
-  async startSession(node: string, spec: SessionSpec): Promise<SessionReport> {
+  async startSession(node: string, spec: SessionSpec, epoch: LeaderEpoch = 0): Promise<SessionReport> {
     const client = this.client(node);
-    const res = await this.call<StartSessionResponse>(node, (o, cb) => client.startSession({ spec }, o, cb));
+    const request = { spec, leaderEpoch: epoch };
+    const res = await this.call<StartSessionResponse>(node, (o, cb) => client.startSession(request, o, cb));
     if (res.session === null) throw new DispatchError(DispatchErrorCode.Rejected, node, 'agent returned no session');
     return toReport(res.session);
   }
 
-  async stopSession(node: string, key: SessionKey, reason: StopReason): Promise<SessionReport | undefined> {
+  async stopSession(
+    node: string,
+    key: SessionKey,
+    reason: StopReason,
+    epoch: LeaderEpoch = 0,
+  ): Promise<SessionReport | undefined> {
     const client = this.client(node);
     const id = sessionId(key.recordingUid, key.iteration);
     try {
-      const request = { id, reason: protoStopReason[reason] ?? 'STOP_REASON_STOPPED' };
+      const request = { id, reason: protoStopReason[reason] ?? 'STOP_REASON_STOPPED', leaderEpoch: epoch };
       return toReport(await this.call<Session>(node, (o, cb) => client.stopSession(request, o, cb)));
     } catch (error) {
       if (error instanceof DispatchError && (error.cause as ServiceError).code === grpcStatus.NOT_FOUND) {
@@ -121,9 +148,14 @@ export class GrpcAgentClient implements AgentClient {
     }
   }
 
-  async updateSession(node: string, key: SessionKey, filter: SessionFilter): Promise<SessionReport> {
+  async updateSession(
+    node: string,
+    key: SessionKey,
+    filter: SessionFilter,
+    epoch: LeaderEpoch = 0,
+  ): Promise<SessionReport> {
     const client = this.client(node);
-    const request = { id: sessionId(key.recordingUid, key.iteration), filter };
+    const request = { id: sessionId(key.recordingUid, key.iteration), filter, leaderEpoch: epoch };
     return toReport(await this.call<Session>(node, (o, cb) => client.updateSession(request, o, cb)));
   }
 
@@ -157,10 +189,20 @@ export class GrpcAgentClient implements AgentClient {
     return new Promise((resolve, reject) => {
       method({ deadline: new Date(Date.now() + this.deadlineMs) }, (error, response) => {
         if (error !== null || response === undefined) {
-          const code = error?.code === grpcStatus.UNAVAILABLE || error?.code === grpcStatus.DEADLINE_EXCEEDED;
+          // ALREADY_EXISTS (a repeated start whose spec differs, e.g. pod IPs changed meanwhile) is transient:
+          // the next ListSessions shows the session, which is then adopted and its filter updated.
+          const transient =
+            error?.code === grpcStatus.UNAVAILABLE ||
+            error?.code === grpcStatus.DEADLINE_EXCEEDED ||
+            error?.code === grpcStatus.ALREADY_EXISTS;
+          const code = isFencing(error)
+            ? DispatchErrorCode.Fenced
+            : transient
+              ? DispatchErrorCode.Unavailable
+              : DispatchErrorCode.Rejected;
           reject(
             new DispatchError(
-              code ? DispatchErrorCode.Unavailable : DispatchErrorCode.Rejected,
+              code,
               node,
               `agent on node ${node}: ${error?.details ?? error?.message ?? 'empty response'}`,
               { cause: error },

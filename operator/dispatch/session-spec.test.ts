@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { recordingFixture } from '../controller/recording-fixture.js';
-import { buildSessionSpec, narrowBpf, parseBytes, sessionId, toDuration } from './session-spec.js';
+import {
+  MAX_ENDPOINT_IPS,
+  buildSessionSpec,
+  checkEndpointLimit,
+  parseBytes,
+  sameFilter,
+  sessionId,
+  toDuration,
+} from './session-spec.js';
 
 describe('parseBytes', () => {
   it.each<[number | string | undefined, number]>([
@@ -21,14 +29,29 @@ describe('parseBytes', () => {
   });
 });
 
-describe('narrowBpf', () => {
-  it.each<[string, string[], string]>([
-    ['', [], ''],
-    ['tcp', [], 'tcp'],
-    ['', ['10.0.0.1'], '(host 10.0.0.1)'],
-    ['udp port 53', ['10.0.0.1', 'fd00::1'], '(udp port 53) and (host 10.0.0.1 or host fd00::1)'],
-  ])('should narrow %j by %j', (bpf, ips, expected) => {
-    expect(narrowBpf(bpf, ips)).toBe(expected);
+describe('sameFilter', () => {
+  const base = { include: [], bpf: 'udp', endpointIps: ['10.0.0.2', '10.0.0.1'] };
+  it.each<[string, Partial<typeof base>, boolean]>([
+    ['the same filter', {}, true],
+    ['surrounding whitespace in bpf', { bpf: '  udp\n' }, true],
+    ['endpoint IPs in another order', { endpointIps: ['10.0.0.1', '10.0.0.2'] }, true],
+    ['another bpf', { bpf: 'tcp' }, false],
+    ['another endpoint IP', { endpointIps: ['10.0.0.1'] }, false],
+  ])('should compare %s as %s', (_what, change, same) => {
+    expect(sameFilter(base, { ...base, ...change })).toBe(same);
+  });
+});
+
+describe('checkEndpointLimit', () => {
+  const ips = (n: number): string[] =>
+    Array.from({ length: n }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+  it('should accept 250 dual-stack pods on a node', () => {
+    expect(() => checkEndpointLimit(ips(500))).not.toThrow();
+  });
+  it('should refuse more pod IPs than a session carries, with what to do', () => {
+    expect(() => checkEndpointLimit(ips(MAX_ENDPOINT_IPS + 1))).toThrow(
+      /1025 pod IPs .* at most 1024: narrow the podSelector/,
+    );
   });
 });
 
@@ -38,13 +61,13 @@ describe('buildSessionSpec', () => {
       target: { interfaces: ['eth0'] },
       filter: {
         include: [{ sourceCIDR: '10.0.0.0/8', destinationPort: 443, protocol: 'TCP' }, { protocol: 'ANY' }],
-        bpf: 'not port 22',
+        bpf: ' not port 22 ',
       },
       maxCaptureLength: 128,
       stopCondition: { packetsCapturedCount: 500, timeElapsed: '1m30s' },
       output: { formats: ['pcap', 'json'], rotation: { maxFileBytes: '64Mi', maxFileAge: '5m' } },
     });
-    expect(buildSessionSpec(recording, 3, ['10.1.2.3'])).toEqual({
+    expect(buildSessionSpec(recording, 3, ['10.1.2.3'], Date.parse('2026-03-10T11:00:00.5Z'))).toEqual({
       recording: { namespace: 'ns', name: 'r', uid: 'uid-1', iteration: 3 },
       interfaces: ['eth0'],
       filter: {
@@ -58,7 +81,8 @@ describe('buildSessionSpec', () => {
           },
           { sourceCidr: '', sourcePort: 0, destinationCidr: '', destinationPort: 0, protocol: 'PROTOCOL_ANY' },
         ],
-        bpf: '(not port 22) and (host 10.1.2.3)',
+        bpf: 'not port 22',
+        endpointIps: ['10.1.2.3'],
       },
       maxCaptureLength: 128,
       stopCondition: { packetsCapturedCount: 500, bytesCapturedCount: 0, timeElapsed: { seconds: 90, nanos: 0 } },
@@ -68,6 +92,7 @@ describe('buildSessionSpec', () => {
       },
       filePrefix: 'tapedeck',
       labels: { 'tapedeck.dev/recording': 'ns/r' },
+      windowEnd: { seconds: Date.parse('2026-03-10T11:00:00Z') / 1000, nanos: 500_000_000 },
     });
   });
 

@@ -37,11 +37,23 @@ export function toDuration(ms: number): Duration {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-/** Restricts capture to traffic from or to the given pod IPs, ANDed with the user's expression. */
-export function narrowBpf(bpf: string, podIPs: string[]): string {
-  if (podIPs.length === 0) return bpf;
-  const hosts = podIPs.map((ip) => `host ${ip}`).join(' or ');
-  return bpf.trim() === '' ? `(${hosts})` : `(${bpf}) and (${hosts})`;
+/**
+ * Pod IPs one session may carry in Filter.endpoint_ips: 250 pods on a node, dual-stack, with room to
+ * spare. Must not exceed the agent's own limit (agent/server/limits.ts).
+ */
+export const MAX_ENDPOINT_IPS = 1024;
+
+export class FilterLimitError extends Error {
+  readonly code = 'TD_ERR_FILTER_LIMIT';
+}
+
+/** Throws FilterLimitError when a node's pod IPs exceed what one session may carry. */
+export function checkEndpointLimit(podIPs: readonly string[]): void {
+  if (podIPs.length > MAX_ENDPOINT_IPS) {
+    throw new FilterLimitError(
+      `${podIPs.length} pod IPs on the node match spec.target.podSelector; a session carries at most ${MAX_ENDPOINT_IPS}: narrow the podSelector`,
+    );
+  }
 }
 
 /** The session id agents use: "<recording uid>-<iteration>". */
@@ -59,11 +71,15 @@ export function buildSessionFilter(recording: Recording, podIPs: string[]): Sess
       destinationPort: rule.destinationPort ?? 0,
       protocol: protocols[rule.protocol] ?? 'PROTOCOL_ANY',
     })),
-    bpf: narrowBpf(recording.spec.filter?.bpf ?? '', podIPs),
+    bpf: (recording.spec.filter?.bpf ?? '').trim(),
+    endpointIps: [...podIPs].sort(),
   };
 }
 
-/** Whether two filters select the same packets as written (defaults filled in, so proto output compares). */
+/**
+ * Whether two filters select the same packets as written (defaults filled in, so proto output compares;
+ * bpf trimmed as the agent trims it; endpoint IPs as a set).
+ */
 export function sameFilter(a: SessionFilter, b: SessionFilter): boolean {
   const key = (f: SessionFilter): string =>
     JSON.stringify([
@@ -74,12 +90,23 @@ export function sameFilter(a: SessionFilter, b: SessionFilter): boolean {
         e.destinationPort ?? 0,
         e.protocol ?? 'PROTOCOL_ANY',
       ]),
-      f.bpf ?? '',
+      (f.bpf ?? '').trim(),
+      [...new Set(f.endpointIps ?? [])].sort(),
     ]);
   return key(a) === key(b);
 }
 
-export function buildSessionSpec(recording: Recording, iteration: number, podIPs: string[]): SessionSpec {
+export function toTimestamp(ms: number): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+/** The session spec; `windowEnd` (ms) is the iteration's window end: the agent stops there by itself. */
+export function buildSessionSpec(
+  recording: Recording,
+  iteration: number,
+  podIPs: string[],
+  windowEnd?: number,
+): SessionSpec {
   const spec = recording.spec;
   const stop = spec.stopCondition ?? {};
   return {
@@ -106,5 +133,6 @@ export function buildSessionSpec(recording: Recording, iteration: number, podIPs
     },
     filePrefix: 'tapedeck',
     labels: { 'tapedeck.dev/recording': `${recording.metadata.namespace ?? ''}/${recording.metadata.name ?? ''}` },
+    ...(windowEnd === undefined ? {} : { windowEnd: toTimestamp(windowEnd) }),
   };
 }

@@ -29,8 +29,23 @@ export class OperatorMetrics {
   });
   readonly errors = new Counter({
     name: 'tapedeck_operator_errors_total',
-    help: 'Errors by kind (reconcile, agent, event, status).',
+    help: 'Errors by kind (reconcile, agent, event, status, conflict, fenced).',
     labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly statusPatches = new Counter({
+    name: 'tapedeck_operator_status_patches_total',
+    help: 'Status patches written to Recordings.',
+    registers: [this.registry],
+  });
+  readonly statusPatchBytes = new Counter({
+    name: 'tapedeck_operator_status_patch_bytes_total',
+    help: 'Bytes of the statuses written (the API server stores the whole object on every patch).',
+    registers: [this.registry],
+  });
+  readonly leaderEpoch = new Gauge({
+    name: 'tapedeck_operator_leader_epoch',
+    help: 'Leader epoch (the Lease leaseTransitions + 1) this replica sends to agents while leading.',
     registers: [this.registry],
   });
   readonly leader = new Gauge({

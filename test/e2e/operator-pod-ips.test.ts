@@ -93,13 +93,15 @@ describe('operator podSelector with real agents', () => {
       });
 
     await waitFor('a session on node a', session);
-    expect((await session())?.filter?.bpf).toBe(`(udp port ${PORT}) and (host ${a.ip})`);
+    expect((await session())?.filter).toMatchObject({ bpf: `udp port ${PORT}`, endpointIps: [a.ip] });
     expect(await netnsUdpSender(b.netns, 100, [`${a.ip}:${PORT}`, `${podB}:${PORT}`])).toBe(0);
     expect((await captured(100)).packetsCaptured).toBe(100);
 
     await createPod('web-b', a.name, podB);
-    const widened = `(udp port ${PORT}) and (host ${a.ip} or host ${podB})`;
-    await waitFor('pod B in the filter', async () => ((await session())?.filter?.bpf === widened ? true : undefined));
+    const widened = JSON.stringify([a.ip, podB].sort());
+    await waitFor('pod B in the filter', async () =>
+      JSON.stringify((await session())?.filter?.endpointIps) === widened ? true : undefined,
+    );
     expect(await netnsUdpSender(b.netns, 200, [`${a.ip}:${PORT}`, `${podB}:${PORT}`])).toBe(0);
     const running = await captured(500);
     expect(running).toMatchObject({ state: 'Running', packetsCaptured: 500 });

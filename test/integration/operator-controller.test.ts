@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Recording } from '../../operator/api/recording.js';
 import { testEnv } from '../env/kube.js';
 import { FakeAgents } from './operator-fake-agents.js';
-import { OperatorHarness, coords, sleep, waitFor } from './operator-harness.js';
+import { OperatorMetrics } from '../../operator/ops/metrics.js';
+import { OperatorHarness, coords, waitFor } from './operator-harness.js';
 
 const h = new OperatorHarness();
 
@@ -25,6 +26,21 @@ function freshAgents(): FakeAgents {
   return new FakeAgents(new Set(h.nodes));
 }
 
+/** Successful reconciles so far (the controller's own metric). */
+async function reconciled(metrics: OperatorMetrics): Promise<number> {
+  const m = await metrics.reconciles.get();
+  return m.values.find((v) => v.labels.result === 'success')?.value ?? 0;
+}
+
+/** Waits until the controller has reconciled `name` at least once more after this call (via the sessions gauge it sets). */
+async function reconciledAgain(metrics: OperatorMetrics, name: string): Promise<void> {
+  metrics.sessionsRunning.remove({ namespace: h.namespace, recording: name });
+  await waitFor(`another reconcile of ${name}`, async () => {
+    const m = await metrics.sessionsRunning.get();
+    return m.values.some((v) => v.labels.recording === name) ? true : undefined;
+  });
+}
+
 async function runningOn(agents: FakeAgents, uid: string, count: number): Promise<string[]> {
   return waitFor(`${count} running sessions`, async () => {
     const nodes = agents
@@ -39,7 +55,8 @@ async function runningOn(agents: FakeAgents, uid: string, count: number): Promis
 describe('operator controller', () => {
   it('should capture on the 2 of 3 nodes its nodeSelector picks and complete with PacketLimit', async () => {
     const agents = freshAgents();
-    const controller = await h.startController(agents);
+    const metrics = new OperatorMetrics();
+    const controller = await h.startController(agents, { metrics });
     const created = await h.create('packet-limit', {
       target: { nodeSelector: h.selector({ pool: 'web' }) },
       stopCondition: { packetsCapturedCount: 500 },
@@ -51,12 +68,9 @@ describe('operator controller', () => {
     const running = await h.waitPhase('packet-limit', 'Running');
     expect(running.metadata.finalizers).toContain('tapedeck.dev/stop-sessions');
 
-    const stoppedAt = Date.now();
     expect(agents.hitPacketLimit(uid, 500)).toBe(2);
     const done = await h.waitPhase('packet-limit', 'Completed');
-    const convergedMs = Date.now() - stoppedAt;
 
-    expect(convergedMs).toBeLessThan(2_000);
     expect(done.status).toMatchObject({
       phase: 'Completed',
       stopReason: 'PacketLimit',
@@ -80,9 +94,14 @@ describe('operator controller', () => {
     });
     expect(stdout).toMatch(/packet-limit\s+Completed\s+2\/2\s+1000\s+64000\s+0/);
 
-    const rv = (await h.get('packet-limit')).metadata.resourceVersion;
-    await sleep(2_500);
-    expect((await h.get('packet-limit')).metadata.resourceVersion).toBe(rv);
+    // Reconciling a finished Recording again writes nothing: touch it, wait for the reconcile, compare.
+    const touched = (await h.custom.patchNamespacedCustomObject(
+      { ...coords, namespace: h.namespace, name: 'packet-limit', body: { metadata: { annotations: { touch: '1' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as Recording;
+    const before = await reconciled(metrics);
+    await waitFor('a reconcile after the touch', async () => ((await reconciled(metrics)) > before ? true : undefined));
+    expect((await h.get('packet-limit')).metadata.resourceVersion).toBe(touched.metadata.resourceVersion);
     await h.stopController(controller);
   });
 
@@ -106,9 +125,10 @@ describe('operator controller', () => {
     );
     const phases = seen.map((s) => s.phase).filter((p) => p !== '');
     expect(phases).toEqual(['Scheduled', 'Running', 'Completed']);
+    // Never early (the operator decides from the clock); how late depends on the machine's load.
     const at = (phase: string): number => seen.find((s) => s.phase === phase)?.at ?? 0;
-    expect(Math.abs(at('Running') - start)).toBeLessThan(1_000);
-    expect(Math.abs(at('Completed') - (start + 3_000))).toBeLessThan(1_000);
+    expect(at('Running')).toBeGreaterThanOrEqual(start);
+    expect(at('Completed')).toBeGreaterThanOrEqual(start + 3_000);
     const done = await h.get('scheduled');
     expect(done.status).toMatchObject({
       stopReason: 'Duration',
@@ -117,7 +137,7 @@ describe('operator controller', () => {
     expect(agents.running()).toEqual([]);
   });
 
-  it('should stop every session within 2 s when a running Recording is deleted', async () => {
+  it('should stop every session when a running Recording is deleted, then let it go', async () => {
     const agents = freshAgents();
     await h.startController(agents);
     const created = await h.create('deleted', { target: { nodeSelector: h.selector() }, schedule: { duration: '5m' } });
@@ -125,10 +145,8 @@ describe('operator controller', () => {
     await runningOn(agents, uid, 3);
     await h.waitPhase('deleted', 'Running');
 
-    const deletedAt = Date.now();
     await h.custom.deleteNamespacedCustomObject({ ...coords, namespace: h.namespace, name: 'deleted' });
     await runningOn(agents, uid, 0);
-    expect(Date.now() - deletedAt).toBeLessThan(2_000);
     await waitFor(
       'the Recording to go away',
       async () => {
@@ -156,8 +174,9 @@ describe('operator controller', () => {
     await h.waitPhase('adopted', 'Running');
     await h.stopController(first);
 
-    await h.startController(agents);
-    await sleep(1_500);
+    const metrics = new OperatorMetrics();
+    await h.startController(agents, { metrics });
+    await reconciledAgain(metrics, 'adopted');
     expect(agents.created).toBe(2);
     expect([...agents.startCalls.values()]).toEqual([1, 1]);
 
@@ -166,7 +185,7 @@ describe('operator controller', () => {
     expect(done.status?.totals?.packetsCaptured).toBe(1000);
   });
 
-  it('should show an agent that died as a failed node row and still finish', async () => {
+  it('should show an agent that stopped answering as Unreachable, not Failed, and still finish', async () => {
     const agents = freshAgents();
     await h.startController(agents);
     const created = await h.create('agent-died', {
@@ -176,24 +195,28 @@ describe('operator controller', () => {
     await runningOn(agents, created.metadata.uid ?? '', 2);
     agents.down.add(h.nodes[1] ?? '');
 
-    const done = await waitFor('a final phase', async () => {
-      const r: Recording = await h.get('agent-died');
-      return r.status?.phase === 'Completed' || r.status?.phase === 'Failed' ? r : undefined;
+    const unreachable = await waitFor('an Unreachable row', async () => {
+      const r = await h.get('agent-died');
+      return r.status?.nodes?.some((n) => n.phase === 'Unreachable') === true ? r : undefined;
     });
-    expect(done.status?.phase).toBe('Completed');
+    expect(unreachable.status?.nodes?.[1]?.message).toContain('agent unreachable');
+    expect(unreachable.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'NodesUnreachable',
+    });
+    const done = await h.waitPhase('agent-died', 'Completed');
     expect(done.status?.nodes?.map((n) => [n.name, n.phase])).toEqual([
       [h.nodes[0], 'Completed'],
-      [h.nodes[1], 'Failed'],
+      [h.nodes[1], 'Completed'],
     ]);
-    expect(done.status?.nodes?.[1]?.message).toContain('agent unreachable');
-    const events = await h.eventsWith('agent-died', ['NodeFailed']);
-    expect(events.filter((e) => e.type === 'Warning').map((e) => e.reason)).toContain('NodeFailed');
+    expect((await h.events('agent-died')).map((e) => e.reason)).not.toContain('NodeFailed');
   });
 
   it('should fail the node whose agent rejects the start and capture on the others', async () => {
     const agents = freshAgents();
     agents.rejecting.add(h.nodes[1] ?? '');
-    await h.startController(agents);
+    const metrics = new OperatorMetrics();
+    await h.startController(agents, { metrics });
     const created = await h.create('rejected', {
       target: { nodeSelector: h.selector({ pool: 'web' }) },
       schedule: { duration: '5m' },
@@ -211,8 +234,10 @@ describe('operator controller', () => {
     expect(r.status?.nodes?.[1]?.message).toContain('bad filter');
     const reasons = (await h.eventsWith('rejected', ['StartFailed', 'NodeFailed'])).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['StartFailed', 'NodeFailed']));
-    await sleep(1_500);
+    await reconciledAgain(metrics, 'rejected');
+    await reconciledAgain(metrics, 'rejected');
     expect(agents.created).toBe(1);
+    expect([...agents.startCalls.keys()]).toEqual([`${h.nodes[0]}/${created.metadata.uid ?? ''}-1`]);
   });
 
   it('should capture on the nodes hosting the pods a podSelector picks, narrowed to their IPs', async () => {
@@ -241,7 +266,7 @@ describe('operator controller', () => {
     });
     const uid = created.metadata.uid ?? '';
     expect(await runningOn(agents, uid, 1)).toEqual([node]);
-    expect(agents.specs.get(`${node}/${uid}-1`)?.filter?.bpf).toBe('(udp) and (host 10.9.8.7)');
+    expect(agents.specs.get(`${node}/${uid}-1`)?.filter).toMatchObject({ bpf: 'udp', endpointIps: ['10.9.8.7'] });
   });
 
   it('should start a session on a node that joins a running Recording', async () => {

@@ -1,7 +1,11 @@
 // An in-memory stand-in for the node agents behind the operator's AgentClient
 // port (the Kubernetes API is real in these tests; only the agents are fake).
-// It keeps sessions by Recording uid + iteration like the real agent, counts
-// every start call, and lets a test end sessions or take an agent down.
+// It behaves like the real agent where the operator depends on it: sessions keyed
+// by Recording uid + iteration, a repeated start returns the session (or is refused
+// when its spec differs), filters trimmed and echoed with their endpoint IPs,
+// leader-epoch fencing (a lower non-zero epoch than the highest seen is refused with
+// "stale leader epoch …", the highest epoch survives restarts), Shutdown, and
+// restarts with or without resuming sessions (resumed ones report their gap).
 import { DispatchError, DispatchErrorCode, SessionState } from '../../operator/dispatch/agent-client.js';
 import type {
   AgentClient,
@@ -11,8 +15,15 @@ import type {
   SessionSpec,
   StopReason,
 } from '../../operator/dispatch/agent-client.js';
+import type { AgentDirectory } from '../../operator/dispatch/grpc-agent-client.js';
 
 const id = (uid: string, iteration: number): string => `${uid}-${iteration}`;
+
+const trimmed = (f: SessionFilter | null | undefined): SessionFilter => ({
+  include: f?.include ?? [],
+  bpf: (f?.bpf ?? '').trim(),
+  endpointIps: [...(f?.endpointIps ?? [])],
+});
 
 export class FakeAgents implements AgentClient {
   readonly sessions = new Map<string, Map<string, SessionReport>>();
@@ -26,12 +37,25 @@ export class FakeAgents implements AgentClient {
   /** Nodes whose agent rejects every start (as for a filter it cannot compile). */
   readonly rejecting = new Set<string>();
   /** Every UpdateSession call, in order, as node/session id and the new bpf. */
-  readonly updates: { session: string; bpf: string }[] = [];
-  /** Identity of the replica using this client (for leader tests). */
+  readonly updates: { session: string; bpf: string; endpointIps: string[] }[] = [];
+  /** Highest leader epoch seen per node (persisted by the real agent, so kept across restarts). */
+  readonly epochs = new Map<string, number>();
+  /** Every refused stale-leader call, as the agent logs it. */
+  readonly refusals: string[] = [];
+  private readonly shutdownAt = new Map<string, number>();
+  private directory: AgentDirectory | undefined;
+
   constructor(readonly nodes: Set<string>) {}
 
+  /** From now on a node has an agent only while the directory (the operator's pod cache) has its pod IP. */
+  useDirectory(directory: AgentDirectory): this {
+    this.directory = directory;
+    return this;
+  }
+
   private node(node: string): Map<string, SessionReport> {
-    if (!this.nodes.has(node)) throw new DispatchError(DispatchErrorCode.NoAgent, node, `no agent on ${node}`);
+    const present = this.directory === undefined ? this.nodes.has(node) : this.directory.addressOf(node) !== undefined;
+    if (!present) throw new DispatchError(DispatchErrorCode.NoAgent, node, `no agent on ${node}`);
     if (this.down.has(node)) throw new DispatchError(DispatchErrorCode.Unavailable, node, `agent on ${node} is down`);
     let sessions = this.sessions.get(node);
     if (sessions === undefined) {
@@ -41,8 +65,24 @@ export class FakeAgents implements AgentClient {
     return sessions;
   }
 
-  async startSession(node: string, spec: SessionSpec): Promise<SessionReport> {
+  private fence(node: string, epoch: number, method: string): void {
+    const highest = this.epochs.get(node) ?? 0;
+    if (epoch === 0) return;
+    if (epoch < highest) {
+      const line = `node ${node}: ${method}: stale leader epoch ${epoch} < ${highest}`;
+      this.refusals.push(line);
+      throw new DispatchError(
+        DispatchErrorCode.Fenced,
+        node,
+        `agent on node ${node}: stale leader epoch ${epoch} < ${highest}`,
+      );
+    }
+    this.epochs.set(node, epoch);
+  }
+
+  async startSession(node: string, spec: SessionSpec, epoch = 0): Promise<SessionReport> {
     const sessions = this.node(node);
+    this.fence(node, epoch, 'StartSession');
     if (this.rejecting.has(node))
       throw new DispatchError(DispatchErrorCode.Rejected, node, `agent on ${node}: bad filter`);
     const uid = spec.recording?.uid ?? '';
@@ -50,7 +90,16 @@ export class FakeAgents implements AgentClient {
     const key = `${node}/${id(uid, iteration)}`;
     this.startCalls.set(key, (this.startCalls.get(key) ?? 0) + 1);
     const existing = sessions.get(id(uid, iteration));
-    if (existing !== undefined) return { ...existing };
+    if (existing !== undefined) {
+      if (JSON.stringify(trimmed(spec.filter)) !== JSON.stringify(existing.filter)) {
+        throw new DispatchError(
+          DispatchErrorCode.Unavailable,
+          node,
+          `session ${id(uid, iteration)} already exists with a different spec`,
+        );
+      }
+      return { ...existing };
+    }
     this.created += 1;
     this.specs.set(key, spec);
     const report: SessionReport = {
@@ -63,20 +112,22 @@ export class FakeAgents implements AgentClient {
       bytesLost: 0,
       files: [
         {
-          path: `/var/lib/tapedeck/${uid}/${iteration}/tapedeck_1_${node}.pcap`,
+          path: `/var/lib/tapedeck/${uid}/${iteration}/tapedeck_${this.created}_${node}.pcap`,
           format: 'pcap',
           bytes: 24,
           closed: false,
         },
       ],
-      filter: { include: spec.filter?.include ?? [], bpf: spec.filter?.bpf ?? '' },
+      filter: trimmed(spec.filter),
     };
     sessions.set(id(uid, iteration), report);
     return { ...report };
   }
 
-  async stopSession(node: string, key: SessionKey, reason: StopReason): Promise<SessionReport | undefined> {
-    const s = this.node(node).get(id(key.recordingUid, key.iteration));
+  async stopSession(node: string, key: SessionKey, reason: StopReason, epoch = 0): Promise<SessionReport | undefined> {
+    const sessions = this.node(node);
+    this.fence(node, epoch, 'StopSession');
+    const s = sessions.get(id(key.recordingUid, key.iteration));
     if (s === undefined) return undefined;
     if (s.state === SessionState.Running) {
       s.state = SessionState.Stopped;
@@ -86,21 +137,51 @@ export class FakeAgents implements AgentClient {
     return { ...s };
   }
 
-  async updateSession(node: string, key: SessionKey, filter: SessionFilter): Promise<SessionReport> {
-    const s = this.node(node).get(id(key.recordingUid, key.iteration));
+  async updateSession(node: string, key: SessionKey, filter: SessionFilter, epoch = 0): Promise<SessionReport> {
+    const sessions = this.node(node);
+    this.fence(node, epoch, 'UpdateSession');
+    const s = sessions.get(id(key.recordingUid, key.iteration));
     if (s === undefined) throw new DispatchError(DispatchErrorCode.Rejected, node, `session not found on ${node}`);
-    if (JSON.stringify(s.filter) !== JSON.stringify(filter)) {
+    const next = trimmed(filter);
+    if (JSON.stringify(s.filter) !== JSON.stringify(next)) {
       if (s.state !== SessionState.Running) {
         throw new DispatchError(DispatchErrorCode.Rejected, node, `session on ${node} is not running`);
       }
-      this.updates.push({ session: `${node}/${id(key.recordingUid, key.iteration)}`, bpf: filter.bpf ?? '' });
-      s.filter = { include: filter.include ?? [], bpf: filter.bpf ?? '' };
+      const session = `${node}/${id(key.recordingUid, key.iteration)}`;
+      this.updates.push({ session, bpf: next.bpf ?? '', endpointIps: next.endpointIps ?? [] });
+      s.filter = next;
     }
     return { ...s };
   }
 
   async listSessions(node: string): Promise<SessionReport[]> {
     return [...this.node(node).values()].map((s) => ({ ...s }));
+  }
+
+  /** The agent shuts down (SIGTERM): running sessions stop with Shutdown, then it is unreachable. */
+  shutdown(node: string, now = Date.now()): void {
+    for (const s of this.sessions.get(node)?.values() ?? []) {
+      if (s.state !== SessionState.Running) continue;
+      s.state = SessionState.Stopped;
+      s.stopReason = 'Stopped';
+      s.shutdown = true;
+    }
+    this.shutdownAt.set(node, now);
+    this.down.add(node);
+  }
+
+  /** The agent comes back; with `resume` it continues the sessions Shutdown stopped (reporting the gap), else it forgot them. */
+  restart(node: string, options: { resume: boolean }, now = Date.now()): void {
+    const sessions = this.sessions.get(node);
+    if (!options.resume) sessions?.clear();
+    for (const s of sessions?.values() ?? []) {
+      if (s.shutdown !== true) continue;
+      delete s.shutdown;
+      delete s.stopReason;
+      s.state = SessionState.Running;
+      s.gaps = [...(s.gaps ?? []), { from: this.shutdownAt.get(node) ?? now, to: now, reason: 'agent restarted' }];
+    }
+    this.down.delete(node);
   }
 
   running(): { node: string; session: SessionReport }[] {

@@ -2,7 +2,7 @@
 // test environment, the CRD that ships, a namespace and Node objects of this run,
 // and controllers wired to an agent fake.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import {
@@ -13,11 +13,13 @@ import {
 } from '../../operator/api/recording.js';
 import type { Recording } from '../../operator/api/recording.js';
 import { Controller } from '../../operator/controller/controller.js';
+import type { Leadership } from '../../operator/controller/controller.js';
 import type { AgentClient } from '../../operator/dispatch/agent-client.js';
 import { OperatorMetrics } from '../../operator/ops/metrics.js';
 import { kubeConfig } from '../env/kube.js';
 import { installRecordingCrd } from './crd-fixtures.js';
 
+export const AGENT_POD_LABELS = { 'app.kubernetes.io/name': 'tapedeck', 'app.kubernetes.io/component': 'agent' };
 export const coords = { group: RECORDING_GROUP, version: RECORDING_VERSION, plural: RECORDING_PLURAL };
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -48,11 +50,49 @@ export class OperatorHarness {
   async setup(nodeLabels: Record<string, string>[]): Promise<void> {
     await installRecordingCrd(this.kc);
     await this.core.createNamespace({ body: { metadata: { name: this.namespace } } });
-    for (const [i, labels] of nodeLabels.entries()) {
-      const name = `op-${this.run}-n${i}`;
-      await this.core.createNode({ body: { metadata: { name, labels: { ...labels, 'op-run': this.run } } } });
-      this.nodes.push(name);
-    }
+    for (const [i, labels] of nodeLabels.entries()) await this.addNode(`op-${this.run}-n${i}`, labels);
+  }
+
+  /** Creates a Ready Node of this run (no kubelet here: the Ready condition is written through /status). */
+  async addNode(
+    name: string,
+    labels: Record<string, string> = {},
+    spec: Record<string, unknown> = {},
+  ): Promise<string> {
+    await this.core.createNode({ body: { metadata: { name, labels: { ...labels, 'op-run': this.run } }, spec } });
+    this.nodes.push(name);
+    await this.setReady(name, true);
+    return name;
+  }
+
+  async setReady(name: string, ready: boolean): Promise<void> {
+    const now = new Date().toISOString();
+    const condition = {
+      type: 'Ready',
+      status: ready ? 'True' : 'False',
+      reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+    };
+    await this.core.patchNodeStatus(
+      { name, body: { status: { conditions: [{ ...condition, lastHeartbeatTime: now, lastTransitionTime: now }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  /** Writes an agent Pod on `node` (with an IP unless `ip` is empty), as the DaemonSet controller and kubelet would. */
+  async addAgentPod(node: string, ip: string, labels: Record<string, string> = AGENT_POD_LABELS): Promise<void> {
+    const name = `agent-${node}`.slice(0, 253);
+    await this.core.createNamespacedPod({
+      namespace: this.namespace,
+      body: {
+        metadata: { name, labels },
+        spec: { nodeName: node, containers: [{ name: 'agent', image: 'agent:dev' }] },
+      },
+    });
+    if (ip === '') return;
+    await this.core.patchNamespacedPodStatus(
+      { namespace: this.namespace, name, body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 
   /** Stops every controller started so far (call after each test: one operator at a time). */
@@ -68,13 +108,30 @@ export class OperatorHarness {
 
   async startController(
     agents: AgentClient,
-    options: { workers?: boolean; identity?: string } = {},
+    options: {
+      workers?: boolean;
+      identity?: string;
+      leadership?: Leadership;
+      onFenced?: () => void;
+      metrics?: OperatorMetrics;
+      deletionGraceMs?: number;
+      /** The fake agents answer only for nodes whose agent pod has an IP in the operator's cache. */
+      agentsFromPods?: boolean;
+    } = {},
   ): Promise<Controller> {
     const controller = new Controller({
       kubeConfig: this.kc,
-      agents: () => agents,
+      agents: (directory) => {
+        if (options.agentsFromPods === true && 'useDirectory' in agents) {
+          (agents as { useDirectory(d: typeof directory): unknown }).useDirectory(directory);
+        }
+        return agents;
+      },
+      leadership: options.leadership,
+      onFenced: options.onFenced,
+      deletionGraceMs: options.deletionGraceMs,
       agentPods: { namespace: this.namespace },
-      metrics: new OperatorMetrics(),
+      metrics: options.metrics ?? new OperatorMetrics(),
       log: pino({ level: process.env.TAPEDECK_TEST_LOG ?? 'silent' }),
       watchNamespace: this.namespace,
       identity: options.identity ?? `test-${this.run}`,

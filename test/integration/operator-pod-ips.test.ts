@@ -33,42 +33,42 @@ async function createPod(name: string, node: string, ip: string): Promise<void> 
   );
 }
 
-/** The bpf of the session of `uid` on `node`, once it is `bpf`. */
-function filterOf(agents: FakeAgents, node: string, uid: string, bpf: string): Promise<string> {
-  return waitFor(`filter ${bpf} on ${node}`, async () => {
-    const session = agents.sessions.get(node)?.get(`${uid}-1`);
-    return session?.filter?.bpf === bpf ? bpf : undefined;
+/** The endpoint IPs of the session of `uid` on `node`, once they are `ips` (bpf stays the user's). */
+function filterOf(agents: FakeAgents, node: string, uid: string, ips: string[]): Promise<string[]> {
+  return waitFor(`endpoint IPs ${ips.join(', ')} on ${node}`, async () => {
+    const filter = agents.sessions.get(node)?.get(`${uid}-1`)?.filter;
+    return filter?.bpf === 'udp' && JSON.stringify(filter.endpointIps) === JSON.stringify(ips) ? ips : undefined;
   });
 }
 
 describe('operator podSelector', () => {
-  it('should keep the pod IPs in the filter of a running session current as pods come and go', async () => {
+  it('should keep the pod IPs of a running session current as pods come and go, and a padded bpf stable', async () => {
     const agents = new FakeAgents(new Set(h.nodes));
     await h.startController(agents);
     const [n0 = '', n1 = ''] = h.nodes;
     await createPod('checkout-a', n0, '10.9.0.1');
     const created = await h.create('pods-move', {
       target: { nodeSelector: h.selector(), podSelector: { matchLabels: { app: 'checkout' } } },
-      filter: { bpf: 'udp' },
+      filter: { bpf: '  udp\n' },
       schedule: { duration: '5m' },
     });
     const uid = created.metadata.uid ?? '';
-    await filterOf(agents, n0, uid, '(udp) and (host 10.9.0.1)');
+    await filterOf(agents, n0, uid, ['10.9.0.1']);
     await h.waitPhase('pods-move', 'Running');
 
     // A matching pod appears on the same node mid-recording: its IP joins that node's filter.
     await createPod('checkout-b', n0, '10.9.0.2');
-    await filterOf(agents, n0, uid, '(udp) and (host 10.9.0.1 or host 10.9.0.2)');
+    await filterOf(agents, n0, uid, ['10.9.0.1', '10.9.0.2']);
     // One on the other node: that node gets a session with its IP.
     await createPod('checkout-c', n1, '10.9.0.3');
-    await filterOf(agents, n1, uid, '(udp) and (host 10.9.0.3)');
+    await filterOf(agents, n1, uid, ['10.9.0.3']);
     // A pod goes away: its IP leaves the filter.
     await h.core.deleteNamespacedPod({ namespace: h.namespace, name: 'checkout-a', gracePeriodSeconds: 0 });
-    await filterOf(agents, n0, uid, '(udp) and (host 10.9.0.2)');
+    await filterOf(agents, n0, uid, ['10.9.0.2']);
 
     expect(agents.updates).toEqual([
-      { session: `${n0}/${uid}-1`, bpf: '(udp) and (host 10.9.0.1 or host 10.9.0.2)' },
-      { session: `${n0}/${uid}-1`, bpf: '(udp) and (host 10.9.0.2)' },
+      { session: `${n0}/${uid}-1`, bpf: 'udp', endpointIps: ['10.9.0.1', '10.9.0.2'] },
+      { session: `${n0}/${uid}-1`, bpf: 'udp', endpointIps: ['10.9.0.2'] },
     ]);
     expect(agents.created).toBe(2);
     const running = await h.waitPhase('pods-move', 'Running');

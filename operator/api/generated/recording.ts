@@ -557,7 +557,11 @@ export interface RecordingStatus {
    */
   totals?: CaptureTotals;
   /**
-   * One row per targeted node.
+   * Targeted nodes by row phase. Above a threshold, healthy rows (capturing or completed, no gaps) are folded into these counts and left out of nodes; folded counts how many.
+   */
+  nodeCounts?: RecordingStatusNodeCounts;
+  /**
+   * One row per targeted node (healthy rows folded into nodeCounts in large clusters).
    */
   nodes?: NodeStatus[];
   /**
@@ -648,6 +652,44 @@ export interface CaptureTotals {
 }
 
 /**
+ * Targeted nodes by row phase. Above a threshold, healthy rows (capturing or completed, no gaps) are folded into these counts and left out of nodes; folded counts how many.
+ */
+export interface RecordingStatusNodeCounts {
+  /**
+   * Nodes targeted.
+   */
+  targeted?: number;
+  /**
+   * Nodes waiting to record (no agent yet, retrying, NotReady).
+   */
+  pending?: number;
+  /**
+   * Nodes capturing.
+   */
+  capturing?: number;
+  /**
+   * Nodes whose agent cannot be asked now (it may still capture).
+   */
+  unreachable?: number;
+  /**
+   * Nodes done with this iteration.
+   */
+  completed?: number;
+  /**
+   * Nodes whose agent rejected the session.
+   */
+  failed?: number;
+  /**
+   * Nodes deleted during the iteration.
+   */
+  lost?: number;
+  /**
+   * Rows left out of nodes (counted here only).
+   */
+  folded?: number;
+}
+
+/**
  * Capture state and statistics of one node.
  */
 export interface NodeStatus {
@@ -680,6 +722,22 @@ export interface NodeStatus {
    */
   message?: string;
   /**
+   * When the row entered its phase.
+   */
+  since?: string;
+  /**
+   * Capture segment of this iteration on the node, from 1; a session the agent lost is started again as the next segment.
+   */
+  segment?: number;
+  /**
+   * Counts of the earlier segments of this iteration, included in the row's counts.
+   */
+  earlierSegments?: RecordingStatusNodesEarlierSegments;
+  /**
+   * Times the node was not recording during this iteration, the newest kept.
+   */
+  gaps?: RecordingStatusNodesGaps[];
+  /**
    * The newest files written on this node in the current iteration.
    */
   files?: NodeFile[];
@@ -688,12 +746,54 @@ export interface NodeStatus {
 export const NodePhase = {
   Pending: 'Pending',
   Capturing: 'Capturing',
+  Unreachable: 'Unreachable',
   Stopped: 'Stopped',
   Exporting: 'Exporting',
   Completed: 'Completed',
   Failed: 'Failed',
+  Lost: 'Lost',
 } as const;
 export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
+
+/**
+ * Counts of the earlier segments of this iteration, included in the row's counts.
+ */
+export interface RecordingStatusNodesEarlierSegments {
+  /**
+   * Packets captured in earlier segments.
+   */
+  packetsCaptured?: number;
+  /**
+   * Bytes captured in earlier segments.
+   */
+  bytesCaptured?: number;
+  /**
+   * Packets lost in earlier segments.
+   */
+  packetsLost?: number;
+  /**
+   * Bytes lost in earlier segments.
+   */
+  bytesLost?: number;
+}
+
+/**
+ * A time the node was not recording.
+ */
+export interface RecordingStatusNodesGaps {
+  /**
+   * Last time the node was known to record.
+   */
+  from: string;
+  /**
+   * When recording resumed; absent while the gap is open.
+   */
+  to?: string;
+  /**
+   * Why the node was not recording.
+   */
+  reason: string;
+}
 
 /**
  * A file written by the agent.
