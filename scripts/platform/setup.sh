@@ -18,7 +18,7 @@ export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=f
 TAPEDECK_NODE_VERSION=24.22.3 # keep in step with scripts/platform/node/package.json
 TAPEDECK_GO_VERSION=1.26.8
 TAPEDECK_APT_PACKAGES=(
-  libpcap-dev tcpdump tshark iperf3 dnstap-ldns redis-server iproute2 tcpreplay awscli # used by tests
+  libpcap-dev tcpdump tshark iperf3 dnstap-ldns redis-server iproute2 tcpreplay awscli dnsmasq-base bind9-dnsutils tcpflow argus-server argus-client wrk # used by tests
   openssl iputils-ping                                                                  # test env certs, node pings
   build-essential python3 ca-certificates                                               # node-gyp
   time                                                                                  # benchmarks (GNU time)
