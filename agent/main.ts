@@ -33,14 +33,11 @@ const createWriter: CreateWriter = (options) => {
   return createRecordWriter({ ...options, format, sha256: false });
 };
 
+/** The TLS files, read once here so that a missing or unreadable one fails at start with its name. */
 async function readTls(config: AgentConfig): Promise<ServerTls | undefined> {
   if (!config.tls) return undefined;
-  const [cert, key, ca] = await Promise.all([
-    readFile(config.tls.cert),
-    readFile(config.tls.key),
-    readFile(config.tls.ca),
-  ]);
-  return { cert, key, ca };
+  await Promise.all([readFile(config.tls.cert), readFile(config.tls.key), readFile(config.tls.ca)]);
+  return config.tls;
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {
@@ -82,9 +79,16 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     hubbleInterface: config.hubbleInterface,
     logger,
     fence: new LeaderFence(store, logger),
+    allowedClients: config.allowedClients,
   });
   logger.info(
-    { listen: config.listen, port: server.port, mtls: tls !== undefined, dataDir: config.dataDir },
+    {
+      listen: config.listen,
+      port: server.port,
+      mtls: tls !== undefined,
+      clients: config.allowedClients,
+      dataDir: config.dataDir,
+    },
     'Serving gRPC',
   );
   const signal = await nextSignal();

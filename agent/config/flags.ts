@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { OPERATOR_IDENTITY } from '../server/peer-identity.js';
 import { DEFAULT_MAX_CONCURRENT_SESSIONS } from '../session/session-manager.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -18,6 +19,8 @@ export const USAGE = `Usage: tapedeck-agent [flags]
   --tls-cert FILE         PEM server certificate
   --tls-key FILE          PEM server key
   --tls-ca FILE           PEM CA that client certificates must chain to
+  --allow-client ID       Client certificate identity (CN, DNS or URI SAN) allowed to call, repeatable
+                          (default: ${OPERATOR_IDENTITY}); give the operator's too when listing Hubble clients
   --insecure              Plaintext gRPC without client authentication (local development only)
   --log-level LEVEL       ${LOG_LEVELS.join(', ')} (default: info)
   --max-sessions N        Concurrent capture sessions (default: ${DEFAULT_MAX_CONCURRENT_SESSIONS})
@@ -40,6 +43,8 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   readonly maxSessions: number;
   readonly hubbleInterface: string;
+  /** Client identities allowed to call over mTLS. */
+  readonly allowedClients: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -69,6 +74,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
+        'allow-client': { type: 'string', multiple: true },
         insecure: { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
         'max-sessions': { type: 'string', default: String(DEFAULT_MAX_CONCURRENT_SESSIONS) },
@@ -105,6 +111,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel: values['log-level'] as LogLevel,
     maxSessions,
     hubbleInterface: values['hubble-interface'],
+    allowedClients: values['allow-client'] ?? [OPERATOR_IDENTITY],
   };
 }
 

@@ -1,6 +1,6 @@
 // The agent's gRPC server: Hubble's recorder.Recorder and tapedeck's
 // AgentService on one port, mTLS unless explicitly started insecure.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, experimental } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProto, loadRecorderProto } from '../../proto/load.js';
 import type { SessionManager } from '../session/session-manager.js';
@@ -8,14 +8,19 @@ import { agentHandlers } from './agent-service.js';
 import type { LeaderFence } from './leader-fence.js';
 import type { BuildFilter } from './hubble-request.js';
 import { REQUEST_LIMITS } from './limits.js';
+import { OPERATOR_IDENTITY, peerIdentityInterceptor } from './peer-identity.js';
 import { recorderHandlers } from './recorder-service.js';
 
+/** How often the certificate files are read again: a rotated Secret is served without a restart. */
+export const CERT_REFRESH_MS = 10_000;
+
+/** PEM files: the server certificate chain and key, and the CA bundle client certificates must chain to. */
 export interface ServerTls {
-  /** PEM server certificate chain and key. */
-  readonly cert: Buffer;
-  readonly key: Buffer;
-  /** PEM CA bundle that client certificates must chain to. */
-  readonly ca: Buffer;
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+  /** Default CERT_REFRESH_MS. */
+  readonly refreshMs?: number;
 }
 
 export interface AgentServerOptions {
@@ -31,6 +36,8 @@ export interface AgentServerOptions {
   readonly runningIntervalMs?: number;
   /** Leader-epoch fencing of AgentService's mutating calls. */
   readonly fence: LeaderFence;
+  /** Client identities (certificate CN, DNS or URI SAN) served with TLS; default the operator's only. */
+  readonly allowedClients?: readonly string[];
 }
 
 export interface AgentServer {
@@ -42,14 +49,24 @@ export interface AgentServer {
 
 export function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
-  // checkClientCertificate = true: a client without a certificate signed by `ca` fails the handshake.
-  return ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+  // The files are watched: new connections use a rotated certificate, key or CA; open ones keep theirs.
+  const files = new experimental.FileWatcherCertificateProvider({
+    certificateFile: tls.cert,
+    privateKeyFile: tls.key,
+    caCertificateFile: tls.ca,
+    refreshIntervalMs: tls.refreshMs ?? CERT_REFRESH_MS,
+  });
+  // requireClientCertificate = true: a client without a certificate signed by the CA fails the handshake.
+  return experimental.createCertificateProviderServerCredentials(files, files, true);
 }
 
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
+  const allowed = options.allowedClients ?? [OPERATOR_IDENTITY];
   const server = new Server({
     'grpc.max_receive_message_length': REQUEST_LIMITS.maxMessageBytes,
     'grpc.keepalive_time_ms': 60_000,
+    // With TLS, only the allowed client identities reach a handler.
+    interceptors: options.tls ? [peerIdentityInterceptor(allowed, options.logger)] : [],
   });
   const { recorder } = loadRecorderProto();
   const agent = loadAgentProto().tapedeck.agent.v1;

@@ -10,6 +10,7 @@ const run = promisify(execFile);
 
 /** The name clients expect in the agent's certificate (grpc.ssl_target_name_override). */
 export const AGENT_TLS_NAME = 'tapedeck-agent';
+export const OPERATOR_IDENTITY = 'tapedeck-operator';
 
 export interface Pki {
   readonly dir: string;
@@ -50,8 +51,9 @@ async function makeCa(dir: string, name: string): Promise<void> {
   ]);
 }
 
-async function issue(dir: string, ca: string, name: string, extensions: string): Promise<void> {
-  await openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+/** Issues `<name>.crt` and `<name>.key` from CA `ca`, with subject CN `cn` (default `name`). */
+export async function issue(dir: string, ca: string, name: string, extensions: string, cn = name): Promise<void> {
+  await openssl(dir, ['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
   await writeFile(path.join(dir, `${name}.ext`), extensions);
   await openssl(dir, [
     'x509',
@@ -76,7 +78,8 @@ export async function makePki(dir: string): Promise<Pki> {
   await makeCa(dir, 'ca');
   await makeCa(dir, 'stranger-ca');
   await issue(dir, 'ca', 'server', `subjectAltName=DNS:${AGENT_TLS_NAME}\nextendedKeyUsage=serverAuth\n`);
-  await issue(dir, 'ca', 'client', 'extendedKeyUsage=clientAuth\n');
+  // The operator's identity: the agent accepts no other client by default.
+  await issue(dir, 'ca', 'client', 'extendedKeyUsage=clientAuth\n', OPERATOR_IDENTITY);
   await issue(dir, 'stranger-ca', 'stranger', 'extendedKeyUsage=clientAuth\n');
   const at = (file: string): string => path.join(dir, file);
   return {
