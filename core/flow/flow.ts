@@ -12,6 +12,8 @@ import type { TcpStream } from './tcp-stream.js';
 
 export type Side = 0 | 1;
 
+const PORTED = new Set<number>([IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Sctp]);
+
 const NETWORK_NAMES = new Map<number, string>([
   [IpProtocol.Tcp, 'tcp'],
   [IpProtocol.Udp, 'udp'],
@@ -103,7 +105,7 @@ export class Flow implements FlowInfo {
 
   private endpoint(side: Side): string {
     const words = side === 0 ? this.a : this.b;
-    if (this.protocol === IpProtocol.Icmp || this.protocol === IpProtocol.Icmpv6) return formatIp(this.family, words);
+    if (!PORTED.has(this.protocol)) return formatIp(this.family, words); // ICMP and protocols without ports
     return formatEndpoint(this.family, words, side === 0 ? this.portA : this.portB);
   }
 }

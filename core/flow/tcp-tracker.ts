@@ -49,12 +49,13 @@ export function trackTcp(flow: Flow, side: Side, view: PacketView, limits: TcpLi
     history.add(side, HistoryLetter.Reset);
     if (flow.rstSide < 0) flow.rstSide = side;
   } else {
+    // The ACK speaks about the peer's data sent before this packet: settle it first (a hole it passes is a gap).
+    if (ack) peer.acknowledged(view.ack, view);
     if (view.payloadLength > 0 || fin) {
       const seq = syn ? (view.seq + 1) >>> 0 : view.seq;
       me.segment(seq, view.buf, view.payloadOffset, view.payloadCaptured, view.payloadLength, fin, view);
       if (me.retransmission) history.add(side, HistoryLetter.Retransmission);
     }
-    if (ack) peer.acknowledged(view.ack, view);
     if (view.window === 0 && !syn) history.add(side, HistoryLetter.ZeroWindow);
   }
   if (view.payloadLength > 0) history.add(side, HistoryLetter.Data);
