@@ -27,6 +27,7 @@ interface Container {
   env?: EnvVar[];
   ports?: { name: string; containerPort: number }[];
   securityContext?: { privileged?: boolean; capabilities?: { add?: string[]; drop?: string[] } };
+  volumeMounts?: { name: string; mountPath: string; subPathExpr?: string }[];
 }
 interface PodTemplate {
   metadata: { labels: Record<string, string> };
@@ -95,15 +96,35 @@ describe('helm chart (rendered)', () => {
     }
   });
 
-  it('should size the agent data volume to agent.storage.limit and capture with NET_RAW only', async () => {
+  it('should keep agent data on the node under /var/lib/tapedeck by default and capture with NET_RAW only', async () => {
     const agent = podTemplate(find(await render('--set', 'agent.storage.limit=5Gi'), 'DaemonSet', 'td-tapedeck-agent'));
     expect(agent.spec.hostNetwork).toBe(true);
-    expect(agent.spec.volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '5Gi' } });
+    // Survives pod replacement (helm upgrade): one directory per release under one fixed base.
+    expect(agent.spec.volumes).toContainEqual({
+      name: 'data',
+      hostPath: { path: '/var/lib/tapedeck/tapedeck-system/td', type: 'DirectoryOrCreate' },
+    });
     const container = agent.spec.containers[0];
     expect(container?.securityContext).toMatchObject({
       privileged: false,
       capabilities: { drop: ['ALL'], add: ['NET_RAW'] },
     });
+  });
+
+  it.each([
+    [['agent.storage.type=emptyDir'], { name: 'data', emptyDir: { sizeLimit: '5Gi' } }, undefined],
+    [
+      ['agent.storage.type=persistentVolumeClaim', 'agent.storage.claimName=tapedeck-data'],
+      { name: 'data', persistentVolumeClaim: { claimName: 'tapedeck-data' } },
+      '$(NODE_NAME)',
+    ],
+  ])('should render the data volume for %j', async (sets, volume, subPathExpr) => {
+    const args = ['agent.storage.limit=5Gi', ...sets].flatMap((s) => ['--set', s]);
+    const agent = podTemplate(find(await render(...args), 'DaemonSet', 'td-tapedeck-agent'));
+    expect(agent.spec.volumes).toContainEqual(volume);
+    const mount = agent.spec.containers[0]?.volumeMounts?.find((m) => m.name === 'data');
+    expect(mount?.mountPath).toBe('/var/lib/tapedeck');
+    expect(mount?.subPathExpr).toBe(subPathExpr);
   });
 
   it('should mount existing mTLS Secrets instead of generating any', async () => {

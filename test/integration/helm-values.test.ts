@@ -55,16 +55,21 @@ describe('helm chart values', () => {
     expect(failure).toContain(value);
   });
 
+  it('should refuse a persistentVolumeClaim data volume without a claim name', async () => {
+    const failure = await failureOf(renderChart(helm, '--set', 'agent.storage.type=persistentVolumeClaim'));
+    expect(failure).toContain('agent.storage.claimName is required when agent.storage.type is persistentVolumeClaim');
+  });
+
   it('should refuse only one of the two existing mTLS Secrets', async () => {
     const failure = await failureOf(renderChart(helm, '--set', 'mtls.existingSecrets.agent=mine'));
     expect(failure).toContain('mtls.existingSecrets: set both agent and operator');
   });
 
-  it('should accept a hostPath data volume and a default GCS destination', async () => {
+  it('should accept an emptyDir data volume and a default GCS destination', async () => {
     const manifests = await renderChart(
       helm,
       '--set',
-      'agent.storage.type=hostPath',
+      'agent.storage.type=emptyDir',
       '--set',
       'export.destination=gcs',
       '--set',

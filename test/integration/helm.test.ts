@@ -114,7 +114,10 @@ describe('helm chart (installed)', () => {
     const daemonSet = await apps.readNamespacedDaemonSet({ name: `${prefix}-agent`, namespace });
     const pod = daemonSet.spec?.template.spec;
     expect(pod?.hostNetwork).toBe(true);
-    expect(pod?.volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '5Gi' } });
+    expect(pod?.volumes).toContainEqual({
+      name: 'data',
+      hostPath: { path: `/var/lib/tapedeck/${namespace}/${release}`, type: 'DirectoryOrCreate' },
+    });
     expect(pod?.containers[0]?.securityContext?.capabilities?.add).toEqual(['NET_RAW']);
 
     const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
