@@ -1,7 +1,7 @@
 // The GCS uploader against the test environment's fake-gcs-server: resumable chunks, md5 compared
 // with the store's, resume from the saved offset after a crash, a session the store forgot.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -10,6 +10,8 @@ import { ExportError } from '../../agent/export/export-error.js';
 import { GCS_CHUNK_QUANTUM, uploadFileToGcs } from '../../agent/export/gcs-uploader.js';
 import type { GcsCheckpoint, UploadCheckpoint } from '../../agent/export/upload-checkpoint.js';
 import { gcsFacts } from '../env/kube.js';
+import { makeRandomFile } from './export-files.js';
+import type { MadeFile } from './export-files.js';
 
 const BUCKET = 'export-gcs-test';
 
@@ -29,12 +31,7 @@ describe('uploadFileToGcs', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function makeFile(name: string, bytes: number): Promise<{ path: string; sha256: string }> {
-    const data = randomBytes(bytes);
-    const path = join(dir, name);
-    await writeFile(path, data);
-    return { path, sha256: createHash('sha256').update(data).digest('hex') };
-  }
+  const makeFile = (name: string, bytes: number): Promise<MadeFile> => makeRandomFile(dir, name, bytes);
 
   async function storedSha256(key: string): Promise<string> {
     const [data] = await storage.bucket(BUCKET).file(key).download();

@@ -1,7 +1,7 @@
 // The S3 uploader against the real MinIO of the test environment: multipart with per-part CRC32,
 // resume after a crash from the saved checkpoint (parts not sent again), wrong credentials.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +10,8 @@ import { ExportError, ExportErrorCode } from '../../agent/export/export-error.js
 import { MIN_PART_SIZE, uploadFileToS3 } from '../../agent/export/s3-uploader.js';
 import type { S3Checkpoint, UploadCheckpoint } from '../../agent/export/upload-checkpoint.js';
 import { s3Facts } from '../env/kube.js';
+import { makeRandomFile } from './export-files.js';
+import type { MadeFile } from './export-files.js';
 
 const BUCKET = 'export-s3-test';
 
@@ -46,12 +48,7 @@ describe('uploadFileToS3', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function makeFile(name: string, bytes: number): Promise<{ path: string; sha256: string }> {
-    const data = randomBytes(bytes);
-    const path = join(dir, name);
-    await writeFile(path, data);
-    return { path, sha256: createHash('sha256').update(data).digest('hex') };
-  }
+  const makeFile = (name: string, bytes: number): Promise<MadeFile> => makeRandomFile(dir, name, bytes);
 
   it.each([
     ['an empty file', 0],
