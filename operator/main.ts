@@ -10,7 +10,7 @@ import { FlagError, USAGE, parseFlags } from './config/flags.js';
 import type { OperatorConfig } from './config/flags.js';
 import { Controller } from './controller/controller.js';
 import { GrpcAgentClient } from './dispatch/grpc-agent-client.js';
-import type { AgentTls } from './dispatch/grpc-agent-client.js';
+import type { AgentTlsFiles } from './dispatch/agent-identity.js';
 import { startHttpServer } from './ops/http-server.js';
 import { LeaderElector } from './ops/leader-election.js';
 import { OperatorMetrics } from './ops/metrics.js';
@@ -22,14 +22,12 @@ function loadKubeConfig(config: OperatorConfig): KubeConfig {
   return kc;
 }
 
-async function readTls(config: OperatorConfig): Promise<AgentTls | undefined> {
+/** The TLS files, watched for rotation; read once here so that a missing one fails at start with its name. */
+async function readTls(config: OperatorConfig): Promise<AgentTlsFiles | undefined> {
   if (config.tls === undefined) return undefined;
-  const [ca, cert, key] = await Promise.all([
-    readFile(config.tls.ca),
-    readFile(config.tls.cert),
-    readFile(config.tls.key),
-  ]);
-  return { ca, cert, key, serverName: config.tls.serverName };
+  const { ca, cert, key, serverName } = config.tls;
+  await Promise.all([readFile(ca), readFile(cert), readFile(key)]);
+  return { caFile: ca, certFile: cert, keyFile: key, serverName };
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

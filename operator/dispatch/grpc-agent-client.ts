@@ -20,6 +20,8 @@ import type {
   SessionReport,
   SessionSpec,
 } from './agent-client.js';
+import { agentCredentials } from './agent-identity.js';
+import type { AgentTlsFiles } from './agent-identity.js';
 import { sessionId } from './session-spec.js';
 
 /** Every agent call gives up after this long; the reconcile retries with backoff. */
@@ -115,10 +117,11 @@ export class GrpcAgentClient implements AgentClient {
 
   constructor(
     private readonly directory: AgentDirectory,
-    private readonly tls: AgentTls | undefined,
+    private readonly tls: AgentTls | AgentTlsFiles | undefined,
     private readonly deadlineMs = CALL_DEADLINE_MS,
   ) {
-    this.creds = tls === undefined ? credentials.createInsecure() : credentials.createSsl(tls.ca, tls.key, tls.cert);
+    // agent-identity.ts: the agent's certificate must be an agent's, not only chain to the CA.
+    this.creds = tls === undefined ? credentials.createInsecure() : agentCredentials(tls);
   }
 
   async startSession(node: string, spec: SessionSpec, epoch: LeaderEpoch = 0): Promise<SessionReport> {
