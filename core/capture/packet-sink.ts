@@ -9,5 +9,7 @@ export interface PacketSink {
     tsSec: number,
     tsNsec: number,
     linkType: number,
+    /** pcapng: the interface's index in the file, counting every section's interfaces (pcap: absent). */
+    interfaceIndex?: number,
   ): void;
 }

@@ -87,7 +87,7 @@ export class PcapParser implements CaptureParser {
     const le = this.littleEndian;
     const major = le ? buf.readUInt16LE(at + 4) : buf.readUInt16BE(at + 4);
     if (major !== 2) {
-      throw new CaptureError(CaptureErrorCode.Corrupt, `unsupported pcap version ${major}`, 4);
+      throw new CaptureError(CaptureErrorCode.NotACapture, `not a pcap file this reader knows (version ${major})`, 4);
     }
     const snaplen = le ? buf.readUInt32LE(at + 16) : buf.readUInt32BE(at + 16);
     this.maxCaptured = Math.max(snaplen, MAX_CAPTURED_LENGTH);

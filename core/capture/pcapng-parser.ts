@@ -26,6 +26,8 @@ export class PcapngParser implements CaptureParser {
   private littleEndian = true;
   private inSection = false;
   private interfaces: Interface[] = [];
+  /** Interfaces declared by earlier sections: packets get file-wide interface indexes. */
+  private interfaceBase = 0;
   private readonly ts = { sec: 0, nsec: 0 };
 
   constructor(private readonly sink: PacketSink) {}
@@ -84,6 +86,7 @@ export class PcapngParser implements CaptureParser {
       case PCAPNG_SHB:
         if (length < 28) this.corrupt(`section header block of ${length} bytes`);
         this.inSection = true;
+        this.interfaceBase += this.interfaces.length;
         this.interfaces = [];
         return;
       case IDB: {
@@ -125,7 +128,7 @@ export class PcapngParser implements CaptureParser {
     if (!iface) this.corrupt(`packet on undeclared interface ${id}`);
     toSecNsec(iface, hi, lo, this.ts);
     this.packets++;
-    this.sink.packet(buf, offset, cap, orig, this.ts.sec, this.ts.nsec, iface.linkType);
+    this.sink.packet(buf, offset, cap, orig, this.ts.sec, this.ts.nsec, iface.linkType, this.interfaceBase + id);
   }
 
   private corrupt(message: string): never {

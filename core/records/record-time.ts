@@ -1,10 +1,18 @@
-// RFC 3339 UTC with nine fractional digits, e.g. 2024-09-14T01:56:58.997252296Z.
+// RFC 3339 UTC with nine fractional digits, e.g. 2024-09-14T01:56:58.997252296Z. Damaged timestamps
+// (a fraction of a second past 10^9, a year beyond 9999) are normalised and clamped rather than thrown on.
+const MAX_SECONDS = 253_402_300_799; // 9999-12-31T23:59:59Z
+
 export function formatTime(sec: number, nsec: number): string {
-  const iso = new Date(sec * 1000).toISOString(); // 2024-09-14T01:56:58.000Z
-  return `${iso.slice(0, 19)}.${String(nsec).padStart(9, '0')}Z`;
+  let s = Math.trunc(sec) + Math.floor(nsec / 1e9);
+  let n = Math.floor(nsec % 1e9);
+  if (!Number.isFinite(s) || s < 0) [s, n] = [0, 0];
+  if (s > MAX_SECONDS) [s, n] = [MAX_SECONDS, 999_999_999];
+  const iso = new Date(s * 1000).toISOString(); // 2024-09-14T01:56:58.000Z
+  return `${iso.slice(0, 19)}.${String(n).padStart(9, '0')}Z`;
 }
 
 /** Integer nanoseconds from (sec, nsec) a to b. */
 export function durationNs(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
-  return Math.max(0, (bSec - aSec) * 1e9 + (bNsec - aNsec));
+  const d = Math.round((bSec - aSec) * 1e9 + (bNsec - aNsec));
+  return Number.isFinite(d) && d > 0 ? d : 0;
 }
