@@ -1,0 +1,117 @@
+// Merges time-ordered packet sources into one pcapng in timestamp order with a binary heap: memory
+// is one read chunk and one pending packet per input, whatever the inputs' sizes. Each (input,
+// interface) becomes one output interface, named by the caller (e.g. "<node>/<interface>"), declared
+// just before its first packet.
+import { enhancedPacket, interfaceDescription, sectionHeader } from './pcapng-encoder.js';
+import type { MergePacket, PacketSource } from './packet-source.js';
+
+export interface ByteSink {
+  write(data: Buffer): Promise<void>;
+}
+
+export interface MergeInput {
+  readonly source: PacketSource;
+  /** The output interface's name and description for the input's interface `index`. */
+  interfaceName(index: number): { name: string; description?: string };
+}
+
+export interface MergeResult {
+  readonly packets: number;
+  readonly interfaces: readonly string[];
+}
+
+interface Head {
+  readonly input: number;
+  packet: MergePacket;
+}
+
+const before = (a: Head, b: Head): boolean =>
+  a.packet.tsSec !== b.packet.tsSec
+    ? a.packet.tsSec < b.packet.tsSec
+    : a.packet.tsNsec !== b.packet.tsNsec
+      ? a.packet.tsNsec < b.packet.tsNsec
+      : a.input < b.input;
+
+class Heap {
+  readonly items: Head[] = [];
+  push(item: Head): void {
+    const a = this.items;
+    a.push(item);
+    for (let i = a.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!before(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+  /** Replaces the top with `item` and restores the order. */
+  replaceTop(item: Head): void {
+    this.items[0] = item;
+    this.down(0);
+  }
+  popTop(): void {
+    const last = this.items.pop()!;
+    if (this.items.length === 0) return;
+    this.items[0] = last;
+    this.down(0);
+  }
+  private down(start: number): void {
+    const a = this.items;
+    for (let i = start; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && before(a[l]!, a[m]!)) m = l;
+      if (r < a.length && before(a[r]!, a[m]!)) m = r;
+      if (m === i) return;
+      [a[i], a[m]] = [a[m]!, a[i]!];
+      i = m;
+    }
+  }
+}
+
+const FLUSH_BYTES = 1 << 20;
+
+export async function mergeToPcapng(
+  inputs: readonly MergeInput[],
+  out: ByteSink,
+  comment?: string,
+): Promise<MergeResult> {
+  const heap = new Heap();
+  for (let i = 0; i < inputs.length; i++) {
+    const packet = await inputs[i]!.source.next();
+    if (packet) heap.push({ input: i, packet });
+  }
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  let pending: Buffer[] = [sectionHeader('tapedeck fetch', comment)];
+  let pendingBytes = pending[0]!.length;
+  let packets = 0;
+  while (heap.items.length > 0) {
+    const top = heap.items[0]!;
+    const { packet } = top;
+    const ifKey = `${top.input}:${packet.interfaceIndex}:${packet.linkType}`;
+    let id = ids.get(ifKey);
+    if (id === undefined) {
+      id = names.length;
+      const { name, description } = inputs[top.input]!.interfaceName(packet.interfaceIndex);
+      ids.set(ifKey, id);
+      names.push(name);
+      pending.push(interfaceDescription(packet.linkType, name, description));
+    }
+    const block = enhancedPacket(id, packet.tsSec, packet.tsNsec, packet.data, packet.originalLength);
+    pending.push(block);
+    pendingBytes += block.length;
+    packets++;
+    if (pendingBytes >= FLUSH_BYTES) {
+      await out.write(Buffer.concat(pending));
+      pending = [];
+      pendingBytes = 0;
+    }
+    const next = await inputs[top.input]!.source.next();
+    if (next) heap.replaceTop({ input: top.input, packet: next });
+    else heap.popTop();
+  }
+  if (pending.length > 0) await out.write(Buffer.concat(pending));
+  return { packets, interfaces: names };
+}

@@ -1,0 +1,86 @@
+// Encodes the few pcapng blocks a merged capture needs (little-endian, one section): a section
+// header, an interface per node and capture interface (named, nanosecond timestamps), and enhanced
+// packet blocks.
+
+const SHB = 0x0a0d0d0a;
+const IDB = 0x00000001;
+const EPB = 0x00000006;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const OPT_END = 0;
+const OPT_COMMENT = 1;
+const IF_NAME = 2;
+const IF_DESCRIPTION = 3;
+const IF_TSRESOL = 9;
+const SHB_USERAPPL = 4;
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+
+function options(list: [code: number, value: Buffer][]): Buffer {
+  const size = list.reduce((sum, [, v]) => sum + 4 + pad4(v.length), 0) + 4;
+  const out = Buffer.alloc(size);
+  let at = 0;
+  for (const [code, value] of list) {
+    out.writeUInt16LE(code, at);
+    out.writeUInt16LE(value.length, at + 2);
+    value.copy(out, at + 4);
+    at += 4 + pad4(value.length);
+  }
+  out.writeUInt16LE(OPT_END, at);
+  return out;
+}
+
+function block(type: number, body: Buffer): Buffer {
+  const length = 12 + body.length;
+  const out = Buffer.alloc(length);
+  out.writeUInt32LE(type, 0);
+  out.writeUInt32LE(length, 4);
+  body.copy(out, 8);
+  out.writeUInt32LE(length, length - 4);
+  return out;
+}
+
+export function sectionHeader(application: string, comment?: string): Buffer {
+  const fixed = Buffer.alloc(16);
+  fixed.writeUInt32LE(BYTE_ORDER_MAGIC, 0);
+  fixed.writeUInt16LE(1, 4);
+  fixed.writeUInt16LE(0, 6);
+  fixed.writeBigInt64LE(-1n, 8); // section length unknown
+  const opts: [number, Buffer][] = [[SHB_USERAPPL, Buffer.from(application)]];
+  if (comment) opts.push([OPT_COMMENT, Buffer.from(comment)]);
+  return block(SHB, Buffer.concat([fixed, options(opts)]));
+}
+
+export function interfaceDescription(linkType: number, name: string, description?: string): Buffer {
+  const fixed = Buffer.alloc(8);
+  fixed.writeUInt16LE(linkType, 0);
+  fixed.writeUInt32LE(0, 4); // snaplen: no limit
+  const opts: [number, Buffer][] = [
+    [IF_NAME, Buffer.from(name)],
+    [IF_TSRESOL, Buffer.from([9])],
+  ];
+  if (description) opts.push([IF_DESCRIPTION, Buffer.from(description)]);
+  return block(IDB, Buffer.concat([fixed, options(opts)]));
+}
+
+/** An enhanced packet block with a nanosecond timestamp (the interface's if_tsresol is 9). */
+export function enhancedPacket(
+  interfaceId: number,
+  tsSec: number,
+  tsNsec: number,
+  data: Buffer,
+  originalLength: number,
+): Buffer {
+  const length = 32 + pad4(data.length);
+  const out = Buffer.alloc(length);
+  const ns = BigInt(tsSec) * 1_000_000_000n + BigInt(tsNsec);
+  out.writeUInt32LE(EPB, 0);
+  out.writeUInt32LE(length, 4);
+  out.writeUInt32LE(interfaceId, 8);
+  out.writeUInt32LE(Number(ns >> 32n), 12);
+  out.writeUInt32LE(Number(ns & 0xffffffffn), 16);
+  out.writeUInt32LE(data.length, 20);
+  out.writeUInt32LE(originalLength, 24);
+  data.copy(out, 28);
+  out.writeUInt32LE(length, length - 4);
+  return out;
+}
