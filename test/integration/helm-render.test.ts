@@ -136,9 +136,15 @@ describe('helm chart (rendered)', () => {
     );
     expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
     const agent = podTemplate(find(manifests, 'DaemonSet', 'td-tapedeck-agent'));
-    expect(agent.spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'agent-certs' } });
+    expect(agent.spec.volumes).toContainEqual({
+      name: 'tls',
+      secret: { secretName: 'agent-certs', defaultMode: 0o400 },
+    });
     const operator = podTemplate(find(manifests, 'Deployment', 'td-tapedeck-operator'));
-    expect(operator.spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'operator-certs' } });
+    expect(operator.spec.volumes).toContainEqual({
+      name: 'tls',
+      secret: { secretName: 'operator-certs', defaultMode: 0o440 },
+    });
   });
 
   it('should hand the default export destination to the operator in spec.export shape', async () => {

@@ -87,6 +87,11 @@ app.kubernetes.io/part-of: tapedeck
 {{- default (printf "%s-tls" (include "tapedeck.operator.fullname" .)) .Values.mtls.existingSecrets.operator }}
 {{- end }}
 
+{{/* The identity (CN) on the operator's client certificate, the only client the agents serve by default. */}}
+{{- define "tapedeck.mtls.operatorIdentity" -}}
+{{- .Values.mtls.operatorIdentity }}
+{{- end }}
+
 {{/* Where both components mount their Secret (keys ca.crt, tls.crt, tls.key). */}}
 {{- define "tapedeck.mtls.mountPath" -}}
 /etc/tapedeck/tls
