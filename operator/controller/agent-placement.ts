@@ -26,6 +26,12 @@ const HOST_NETWORK_TOLERATION: V1Toleration = {
   effect: 'NoSchedule',
 };
 
+/** Taints that mirror the Ready condition (TaintNodesByCondition, the node lifecycle controller). */
+const READINESS_TAINTS: ReadonlySet<string> = new Set([
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+]);
+
 export function placementOf(ds: V1DaemonSet): AgentPlacement {
   const pod = ds.spec?.template.spec;
   const extra = pod?.hostNetwork === true ? [HOST_NETWORK_TOLERATION] : [];
@@ -93,6 +99,8 @@ export function placementProblem(placement: AgentPlacement, node: V1Node): strin
   }
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+    // Readiness is judged by the Ready condition itself (isNodeReady), not by the taints that mirror it.
+    if (READINESS_TAINTS.has(taint.key)) continue;
     if (!placement.tolerations.some((t) => tolerates(t, taint))) {
       return `taint ${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect} is not tolerated by the agent`;
     }

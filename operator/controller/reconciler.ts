@@ -16,6 +16,7 @@ import type { RecordingStore } from './recording-store.js';
 import { FINALIZER } from './recording-view.js';
 import type { RecordingStatus, RecordingView } from './recording-view.js';
 import { statusWrite } from './status-cadence.js';
+import { eventsFor } from './status-extras.js';
 import type { RecordingEvent } from './status-extras.js';
 import { resolveTargets } from './targets.js';
 import type { NodeInfo, PodInfo } from './targets.js';
@@ -105,7 +106,11 @@ export class Reconciler {
     }
     await Promise.all(first.actions.map((a) => this.act(recording as RecordingView, a, reports, outcomes, log)));
 
-    const second = decide(input());
+    // The second pass continues from the first one's rows (a lost session restarted in this reconcile stays
+    // segment 2 with its gap); Events compare with the stored status.
+    const stored = recording.status ?? {};
+    const decided = decide({ ...input(), recording: { ...recording, status: first.status } });
+    const second = { ...decided, events: eventsFor(stored, decided.status) };
     metrics.sessionsRunning.set(
       { namespace, recording: name },
       second.status.nodeCounts?.capturing ?? (second.status.nodes ?? []).filter((r) => r.phase === 'Capturing').length,
@@ -114,7 +119,7 @@ export class Reconciler {
     let requeue = second.requeueAfterMs;
     if (!deleting) {
       const now = this.now();
-      const write = statusWrite(recording.status ?? {}, second.status, this.lastWrite.get(uid), now);
+      const write = statusWrite(stored, second.status, this.lastWrite.get(uid), now);
       if (write.write) {
         try {
           recording = await this.deps.store.patchStatus(recording, second.status);

@@ -121,10 +121,13 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
   for (const row of rows) {
     const old = before.get(row.name);
     if (row.phase === NodePhase.Failed && old?.phase !== NodePhase.Failed) failed.push(row);
-    const openGap = (r: NodeRow | undefined): string | undefined => r?.gaps?.find((g) => g.to === undefined)?.from;
-    if (openGap(row) !== undefined && openGap(old) === undefined) opened.push(row);
-    const closedCount = (r: NodeRow | undefined): number => r?.gaps?.filter((g) => g.to !== undefined).length ?? 0;
-    if (closedCount(row) > closedCount(old) && old !== undefined) closed.push(row);
+    // Gaps are identified by their start: a new one was opened, a newly closed one ended (both can happen at once).
+    const oldGaps = new Map((old?.gaps ?? []).map((g) => [g.from, g]));
+    const gaps = row.gaps ?? [];
+    if (old !== undefined && gaps.some((g) => !oldGaps.has(g.from))) opened.push(row);
+    if (old !== undefined && gaps.some((g) => g.to !== undefined && oldGaps.get(g.from)?.to === undefined)) {
+      closed.push(row);
+    }
   }
   const out: RecordingEvent[] = [];
   const emit = (
