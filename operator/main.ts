@@ -11,6 +11,7 @@ import type { OperatorConfig } from './config/flags.js';
 import { Controller } from './controller/controller.js';
 import { GrpcAgentClient } from './dispatch/grpc-agent-client.js';
 import type { AgentTlsFiles } from './dispatch/agent-identity.js';
+import { CertificateExpiry } from './ops/cert-expiry.js';
 import { startHttpServer } from './ops/http-server.js';
 import { LeaderElector } from './ops/leader-election.js';
 import { OperatorMetrics } from './ops/metrics.js';
@@ -47,6 +48,17 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   const tls = await readTls(config);
   if (tls === undefined) log.warn('Talking to agents without TLS (--insecure): for local development only');
   const metrics = new OperatorMetrics(true);
+  // Certificate expiry as a metric and a Warning Event on this Pod (ops/cert-expiry.ts).
+  const expiry = new CertificateExpiry({
+    registry: metrics.registry,
+    kubeConfig,
+    pod: { name: config.identity, namespace: config.namespace },
+    log,
+  });
+  if (tls !== undefined) {
+    tls.onAgentCertificate = expiry.seenAgent;
+    await expiry.watchOwn(tls.certFile);
+  }
   let agentClient: GrpcAgentClient | undefined;
   let elector: LeaderElector | undefined;
   let fenced: (() => void) | undefined;
@@ -114,6 +126,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   await elector?.stop();
   await controller.stop();
   agentClient?.close();
+  expiry.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   log.info('Stopped');
   return why === 'lost-leadership' ? 1 : 0;

@@ -21,6 +21,8 @@ export interface AgentTlsFiles {
   keyFile: string;
   serverName?: string;
   refreshMs?: number;
+  /** Called with every agent certificate a handshake accepted (for its expiry). */
+  onAgentCertificate?: (cert: PeerCertificate) => void;
 }
 
 /** Why `cert` is not an agent's, or undefined when it is. */
@@ -39,12 +41,12 @@ export function agentServerProblem(cert: PeerCertificate, serverName: string): s
   return undefined;
 }
 
-/** mTLS credentials towards the agents; `seen` gets every agent certificate accepted (for its expiry). */
+/** mTLS credentials towards the agents. */
 export function agentCredentials(
   tls: { ca: Buffer; cert: Buffer; key: Buffer; serverName?: string } | AgentTlsFiles,
-  seen?: (cert: PeerCertificate) => void,
 ): ChannelCredentials {
   const serverName = tls.serverName ?? DEFAULT_AGENT_NAME;
+  const seen = 'onAgentCertificate' in tls ? tls.onAgentCertificate : undefined;
   const verify = {
     checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
       const problem = agentServerProblem(cert, serverName);
