@@ -68,20 +68,22 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
 
 /** tcpdump on eth0 of `netns`, writing `file`; resolves once it listens. stop() with SIGINT flushes it. */
 export async function startTcpdump(netns: string, file: string): Promise<ChildProcess> {
-  const child = inNetns(netns, 'tcpdump', [
-    '-i',
-    'eth0',
-    '-s',
-    '0',
-    '-U',
-    '--immediate-mode',
-    '-Z',
-    'root',
-    '-w',
-    file,
-  ]);
+  const args = ['-i', 'eth0', '-s', '0', '-B', '32768', '-U', '--immediate-mode', '-Z', 'root', '-w', file];
+  const child = inNetns(netns, 'tcpdump', args);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  tcpdumpOutput.set(child, () => stderr);
   await waitForOutput(child, 'listening on');
   return child;
+}
+
+const tcpdumpOutput = new WeakMap<ChildProcess, () => string>();
+
+/** Stops tcpdump (SIGINT flushes its file) and returns how many packets it says the kernel dropped. */
+export async function stopTcpdump(child: ChildProcess): Promise<number> {
+  await stop(child, 'SIGINT');
+  const m = /(\d+) packets? dropped by kernel/.exec(tcpdumpOutput.get(child)?.() ?? '');
+  return m ? Number(m[1]) : -1;
 }
 
 export interface AnalyzeResult {
