@@ -1,0 +1,101 @@
+// Downloads the files a manifest lists into a work directory, in parallel, resuming partial files
+// from where an interrupted fetch left them, and verifies each against the manifest's size and
+// sha256 before anything is merged. A file that does not match is removed (so a rerun fetches it
+// again) and the fetch fails naming it.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ManifestFile } from '../../core/manifest/manifest.js';
+import { CliError } from '../cli-error.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { formatStoreUrl } from '../store/store-url.js';
+import type { Progress } from './progress.js';
+
+export const PARALLEL_DOWNLOADS = 4;
+
+export interface DownloadedFile {
+  readonly file: ManifestFile;
+  readonly path: string;
+}
+
+/** A name in the work directory for a key (keys are validated: no "/" survives, no "..": see core/manifest). */
+export function workName(key: string): string {
+  return key.replace(/\//g, '__');
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function fetchOne(
+  store: ObjectStore,
+  dir: string,
+  file: ManifestFile,
+  progress: Progress,
+): Promise<DownloadedFile> {
+  const done = join(dir, workName(file.key));
+  const partial = `${done}.partial`;
+  if ((await sizeOf(done)) === file.bytes) {
+    progress.add(file.bytes);
+    return { file, path: done };
+  }
+  let offset = (await sizeOf(partial)) ?? 0;
+  if (offset > file.bytes) {
+    await rm(partial);
+    offset = 0;
+  }
+  progress.add(offset);
+  if (offset < file.bytes || file.bytes === 0)
+    await store.downloadTo(file.key, partial, offset, (n) => progress.add(n));
+  const size = (await sizeOf(partial)) ?? 0;
+  const where = formatStoreUrl(store.url, file.key);
+  if (size !== file.bytes) {
+    await rm(partial, { force: true });
+    throw new CliError('integrity', `${where}: downloaded ${size} bytes, the manifest says ${file.bytes}`);
+  }
+  const sha256 = await sha256Of(partial);
+  if (sha256 !== file.sha256) {
+    await rm(partial, { force: true });
+    throw new CliError(
+      'integrity',
+      `${where}: sha256 mismatch: the manifest says ${file.sha256}, the object has ${sha256}`,
+    );
+  }
+  await rename(partial, done);
+  return { file, path: done };
+}
+
+export async function downloadAll(
+  store: ObjectStore,
+  dir: string,
+  files: readonly ManifestFile[],
+  progress: Progress,
+): Promise<DownloadedFile[]> {
+  const results: DownloadedFile[] = new Array<DownloadedFile>(files.length);
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < files.length && failure === undefined) {
+      const i = next++;
+      try {
+        results[i] = await fetchOne(store, dir, files[i]!, progress);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, files.length) }, worker));
+  if (failure !== undefined) throw failure;
+  return results;
+}

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import dnsPacket from 'dns-packet';
+import { describe, expect, it } from 'vitest';
+import { pcapFile } from '../core/testing/capture-file.js';
+import { udpFrame } from '../core/testing/packet-builder.js';
+import { assertValidRecord } from '../core/testing/validate-record.js';
+
+const main = resolve(import.meta.dirname, 'main.ts');
+
+function tapedeck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', 'tsx', main, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      done({ code: err ? Number(err.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tapedeck-cli-'));
+const capture = join(dir, 'dns.pcap');
+const c = { ip: '10.5.0.1', port: 5000 };
+const s = { ip: '10.5.0.2', port: 53 };
+writeFileSync(
+  capture,
+  pcapFile([
+    {
+      time: 1,
+      data: udpFrame(
+        c,
+        s,
+        dnsPacket.encode({ type: 'query', id: 3, questions: [{ name: 'cli.test', type: 'A', class: 'IN' }] }),
+      ),
+    },
+  ]),
+);
+
+describe('tapedeck', () => {
+  it('should show an example and the exit codes in analyze --help', async () => {
+    const { code, stdout } = await tapedeck('analyze', '--help');
+    expect(code).toBe(0);
+    expect(stdout).toContain('tapedeck analyze --format json capture.pcap');
+    expect(stdout).toMatch(/Exit codes:\n\s+0\s+success/);
+  });
+
+  it.each([
+    ['an unknown option', ['analyze', '--bogus', capture]],
+    ['no file', ['analyze']],
+    ['an unknown format', ['analyze', '--format', 'xml', capture]],
+    ['an unknown command', ['analyse', capture]],
+  ])('should exit 1 with a short error for %s', async (_what, args) => {
+    const { code, stderr } = await tapedeck(...args);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: /);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('should write JSON Lines to stdout', async () => {
+    const { code, stdout, stderr } = await tapedeck('analyze', '--format', 'json', capture);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const records = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    records.forEach(assertValidRecord);
+    expect(records).toHaveLength(2); // the unanswered query and its flow
+  });
+
+  it('should write -o through a temporary name and leave only the finished file', async () => {
+    const out = join(mkdtempSync(join(dir, 'out-')), 'records.jsonl');
+    const { code } = await tapedeck('analyze', capture, '-o', out);
+    expect(code).toBe(0);
+    expect(readdirSync(join(out, '..'))).toEqual(['records.jsonl']);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('should refuse to write into a directory that does not exist, in one line', async () => {
+    const { code, stderr } = await tapedeck('analyze', capture, '-o', join(dir, 'missing', 'x.jsonl'));
+    expect(code).toBe(4);
+    expect(stderr.trim()).toMatch(/^tapedeck: cannot write .*x\.jsonl: ENOENT$/);
+  });
+});

@@ -1,0 +1,149 @@
+// The CLI's read-only view of a bucket: list keys, read a small object, download a range to a file.
+// Credentials come from the usual places (AWS environment and profiles; Google application default
+// credentials), `--endpoint` points at S3-compatible stores and emulators.
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Storage } from '@google-cloud/storage';
+import { CliError } from '../cli-error.js';
+import { formatStoreUrl } from './store-url.js';
+import type { StoreUrl } from './store-url.js';
+
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+}
+
+export interface ObjectStore {
+  readonly url: StoreUrl;
+  list(prefix: string): Promise<StoredObject[]>;
+  readText(key: string): Promise<string>;
+  /** Appends the object's bytes from `offset` on to `path`; `onBytes` reports progress. */
+  downloadTo(key: string, path: string, offset: number, onBytes: (n: number) => void): Promise<void>;
+  close(): void;
+}
+
+export interface StoreOptions {
+  readonly endpoint?: string;
+  readonly region?: string;
+}
+
+function remote(url: StoreUrl, what: string, error: unknown): CliError {
+  const e = error as {
+    name?: string;
+    code?: number | string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const status = e.$metadata?.httpStatusCode ?? (typeof e.code === 'number' ? e.code : undefined);
+  const name = e.name && e.name !== 'Error' ? e.name : undefined;
+  const detail = [name, status ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
+  if (name === 'NoSuchKey' || status === 404) {
+    return new CliError('notFound', `${formatStoreUrl(url, what)} does not exist${detail ? ` (${detail})` : ''}`, {
+      cause: error,
+    });
+  }
+  const hint =
+    status === 403 || /credential|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(`${name} ${e.message}`)
+      ? url.scheme === 's3'
+        ? '; check AWS_PROFILE / AWS_ACCESS_KEY_ID and --endpoint'
+        : '; check GOOGLE_APPLICATION_CREDENTIALS'
+      : '';
+  return new CliError(
+    'remote',
+    `Reading ${formatStoreUrl(url, what)} failed: ${detail || (e.message ?? String(error))}${hint}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+export function openObjectStore(url: StoreUrl, options: StoreOptions = {}): ObjectStore {
+  return url.scheme === 's3' ? s3Store(url, options) : gcsStore(url, options);
+}
+
+function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
+  const client = new S3Client({
+    endpoint: options.endpoint,
+    forcePathStyle: options.endpoint !== undefined,
+    region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    maxAttempts: 3,
+  });
+  return {
+    url,
+    async list(prefix) {
+      const out: StoredObject[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new ListObjectsV2Command({ Bucket: url.bucket, Prefix: prefix, ContinuationToken: token }),
+          );
+          for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+          token = page.NextContinuationToken;
+        } while (token);
+      } catch (error) {
+        throw remote(url, prefix, error);
+      }
+      return out;
+    },
+    async readText(key) {
+      try {
+        const object = await client.send(new GetObjectCommand({ Bucket: url.bucket, Key: key }));
+        return await object.Body!.transformToString();
+      } catch (error) {
+        throw remote(url, key, error);
+      }
+    },
+    async downloadTo(key, path, offset, onBytes) {
+      try {
+        const object = await client.send(
+          new GetObjectCommand({ Bucket: url.bucket, Key: key, Range: offset > 0 ? `bytes=${offset}-` : undefined }),
+        );
+        const body = object.Body as Readable;
+        body.on('data', (chunk: Buffer) => onBytes(chunk.length));
+        await pipeline(body, createWriteStream(path, { flags: 'a' }));
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        throw remote(url, key, error);
+      }
+    },
+    close: () => client.destroy(),
+  };
+}
+
+function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
+  const storage = new Storage(options.endpoint ? { apiEndpoint: options.endpoint } : {});
+  const bucket = storage.bucket(url.bucket);
+  return {
+    url,
+    async list(prefix) {
+      try {
+        const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
+        return files.map((f) => ({ key: f.name, size: Number(f.metadata.size ?? 0) }));
+      } catch (error) {
+        throw remote(url, prefix, error);
+      }
+    },
+    async readText(key) {
+      try {
+        const [data] = await bucket.file(key).download();
+        return data.toString('utf8');
+      } catch (error) {
+        throw remote(url, key, error);
+      }
+    },
+    async downloadTo(key, path, offset, onBytes) {
+      try {
+        // validation off: a ranged read cannot be checked whole here; the manifest's sha256 is.
+        const stream = bucket.file(key).createReadStream({ start: offset, validation: false });
+        stream.on('data', (chunk: Buffer) => onBytes(chunk.length));
+        await pipeline(stream, createWriteStream(path, { flags: 'a' }));
+      } catch (error) {
+        throw remote(url, key, error);
+      }
+    },
+    close: () => {},
+  };
+}
