@@ -57,4 +57,40 @@ describe('helm chart mTLS (rendered)', () => {
     expect(agent).toMatch(/CN ?= ?tapedeck-agent[\s\S]*DNS:tapedeck-agent/);
     expect(agent).not.toContain('tapedeck-operator');
   });
+
+  const certManager = [
+    '--set',
+    'mtls.certManager.enabled=true',
+    '--set',
+    'mtls.certManager.issuerRef.name=tapedeck-ca',
+  ];
+  const usages = (manifests: Manifest[]): Record<string, unknown> =>
+    Object.fromEntries(
+      manifests
+        .filter((m) => m.kind === 'Certificate')
+        .map((m) => [m.metadata.name, (m.spec as { usages: string[] }).usages]),
+    );
+
+  it('should have cert-manager issue a server-only agent and a client-only operator certificate', async () => {
+    const manifests = await renderChart(helm, ...certManager);
+    expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+    expect(usages(manifests)).toEqual({
+      'td-tapedeck-agent-tls': ['digital signature', 'server auth'],
+      'td-tapedeck-operator-tls': ['digital signature', 'client auth'],
+    });
+  });
+
+  it("should give every agent pod its own key pair with cert-manager's csi-driver", async () => {
+    const manifests = await renderChart(helm, ...certManager, '--set', 'mtls.certManager.agentCsiDriver=true');
+    expect(usages(manifests)).toEqual({ 'td-tapedeck-operator-tls': ['digital signature', 'client auth'] });
+    const volume = pod(manifests, 'DaemonSet').volumes.find((v) => v.name === 'tls') as unknown as {
+      csi: { driver: string; volumeAttributes: Record<string, string> };
+    };
+    expect(volume.csi.driver).toBe('csi.cert-manager.io');
+    expect(volume.csi.volumeAttributes).toMatchObject({
+      'csi.cert-manager.io/issuer-name': 'tapedeck-ca',
+      'csi.cert-manager.io/dns-names': 'tapedeck-agent',
+      'csi.cert-manager.io/key-usages': 'server auth,digital signature',
+    });
+  });
 });
