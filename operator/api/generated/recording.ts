@@ -475,13 +475,13 @@ export interface S3Export {
    */
   forcePathStyle: boolean;
   /**
-   * Secret in the operator's namespace with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. Absent uses the agent's ambient credentials.
+   * Secret in the recording's namespace, which its creator must be allowed to get, with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. Absent uses the agent's ambient credentials, which needs the cluster-wide right export-ambient.
    */
   credentialsSecret?: SecretReference;
 }
 
 /**
- * Secret in the operator's namespace with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. Absent uses the agent's ambient credentials.
+ * Secret in the recording's namespace, which its creator must be allowed to get, with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally AWS_SESSION_TOKEN. Absent uses the agent's ambient credentials, which needs the cluster-wide right export-ambient.
  */
 export interface SecretReference {
   /**
@@ -507,7 +507,7 @@ export interface GcsExport {
    */
   endpoint?: string;
   /**
-   * Secret in the operator's namespace with a service account key under key service-account.json. Absent uses the agent's ambient credentials.
+   * Secret in the recording's namespace, which its creator must be allowed to get, with a service account key under key service-account.json. Absent uses the agent's ambient credentials, which needs the cluster-wide right export-ambient.
    */
   credentialsSecret?: SecretReference;
 }
