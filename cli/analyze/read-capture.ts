@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { CaptureParser } from '../../core/capture/capture-parser.js';
 
-const CHUNK_BYTES = 8 << 20;
+const CHUNK_BYTES = 1 << 20;
 
 export async function readCapture(
   path: string,
