@@ -109,6 +109,35 @@ describe('CaptureSession', () => {
     expect(final.stats.packetsLost).toBe(2);
   });
 
+  it('should fail the session with the message when handling a batch throws, and release the batch', async () => {
+    const { session } = await manager.start(spec());
+    writers[0]!.throwWith = new Error('record 3 of 5 runs past the end of the batch buffer');
+    captures[0]!.emit([10, 10]);
+    const final = await session.done();
+    expect(final.state).toBe(SessionState.Failed);
+    expect(final.message).toBe('batch: record 3 of 5 runs past the end of the batch buffer');
+    expect(captures[0]!.released).toBe(1);
+  });
+
+  it('should open a capture per interface: pcap a writer per interface, pcapng one for all', async () => {
+    const { session } = await manager.start(spec({ interfaces: ['eth0', 'eth1'], formats: ['pcap', 'pcapng'] }));
+    expect(captures.map((c) => c.options.interface)).toEqual(['eth0', 'eth1']);
+    expect(writers.map((w) => [w.options.format, w.options.interfaces.map((i) => i.name)])).toEqual([
+      ['pcap', ['eth0']],
+      ['pcap', ['eth1']],
+      ['pcapng', ['eth0', 'eth1']],
+    ]);
+    captures[0]!.emit([10, 10]);
+    captures[1]!.emit([10, 10, 10]);
+    const final = await session.stop(StopReason.Stopped);
+    expect(final.stats.packetsCaptured).toBe(5);
+    expect(final.files.map((f) => [f.format, f.interfaces, f.packets])).toEqual([
+      ['pcap', ['eth0'], 2],
+      ['pcap', ['eth1'], 3],
+      ['pcapng', ['eth0', 'eth1'], 5],
+    ]);
+  });
+
   it('should fail the session, keeping what it wrote, when the capture ends on its own', async () => {
     const { session } = await manager.start(spec());
     captures[0]!.emit([10, 10, 10]);

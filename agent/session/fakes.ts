@@ -83,7 +83,10 @@ export class FakeWriter implements RecordWriter {
   private bytes = 0;
   private packets = 0;
   private closedAt: Date | undefined;
+  /** Makes write() reject (an I/O error)… */
   failWith: Error | undefined;
+  /** …or throw at once (e.g. a malformed batch). */
+  throwWith: Error | undefined;
 
   constructor(readonly options: WriterOptions) {
     const base = path.join(options.directory, options.filePrefix);
@@ -96,6 +99,7 @@ export class FakeWriter implements RecordWriter {
   }
 
   write(records: Buffer, packets: number): Promise<void> {
+    if (this.throwWith) throw this.throwWith;
     if (this.failWith) return Promise.reject(this.failWith);
     appendFileSync(this.path, records);
     this.bytes += records.length;
