@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FlowRecord } from '../../core/records/record.js';
 import { createNetworkSet, type NetworkSet } from '../env/netns.js';
 import {
@@ -38,7 +38,7 @@ describe.skipIf(missing.length > 0)('tapedeck analyze on HTTP traffic between ne
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tapedeck-http-'));
-    network = await createNetworkSet(`http${process.pid}`, 2);
+    network = await createNetworkSet(inject('testEnv').runId, 2);
     const [server, client] = network.members as [NetworkSet['members'][0], NetworkSet['members'][0]];
     file = path.join(dir, 'http.pcap');
     const http = inNetns(server.netns, process.execPath, ['--input-type=module', '-e', SERVER, server.ip]);

@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rcodeName, typeName } from '../../core/dns/dns-names.js';
 import type { DnsRecord, FlowRecord, TrafficRecord } from '../../core/records/record.js';
 import { createNetworkSet, type NetworkSet } from '../env/netns.js';
@@ -65,7 +65,7 @@ describe.skipIf(missing.length > 0)('tapedeck analyze on real DNS between networ
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tapedeck-dns-'));
-    network = await createNetworkSet(`dns${process.pid}`, 2);
+    network = await createNetworkSet(inject('testEnv').runId, 2);
     const [server, client] = network.members as [NetworkSet['members'][0], NetworkSet['members'][0]];
     const hosts = path.join(dir, 'hosts');
     await writeFile(hosts, `192.0.2.10 www.example.test\n2001:db8::10 www.example.test\n`);
