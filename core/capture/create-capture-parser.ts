@@ -8,7 +8,7 @@ import type { PacketSink } from './packet-sink.js';
 /** `head` holds at least the first 4 bytes of the input. */
 export function createCaptureParser(head: Buffer, sink: PacketSink): CaptureParser {
   if (head.length < 4) {
-    throw new CaptureError(CaptureErrorCode.Truncated, `not a capture: only ${head.length} bytes`, 0);
+    throw new CaptureError(CaptureErrorCode.NotACapture, `not a capture: only ${head.length} bytes`, 0);
   }
   const magic = head.readUInt32BE(0);
   if (isPcapMagic(magic)) return new PcapParser(sink);
