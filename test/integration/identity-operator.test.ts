@@ -2,7 +2,7 @@
 // agent's (names mtls.agentServerName, is for server authentication, is not the operator's identity).
 // Real agent processes serve each certificate; the operator's gRPC client (with watched certificate
 // files, as the binary runs) dials them.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,49 @@ describe("operator's check of agent identities", () => {
     const message = await dialAgentServing(name);
     console.log(`${name}: ${message}`);
     expect(message).toMatch(reason);
+  });
+
+  it('should use a rotated client certificate on new connections while open ones go on', async () => {
+    const start = async (data: string): Promise<AgentProcess> => {
+      const agent = await startAgentProcess({
+        args: [
+          ...['--node-name', 'node-a', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, data)],
+          ...['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-ca', pki.caCert],
+        ],
+      });
+      agents.push(agent);
+      return agent;
+    };
+    const [first, second] = [await start('rot-1'), await start('rot-2')];
+    const addresses: Record<string, string> = { one: `127.0.0.1:${first.port}`, two: `127.0.0.1:${second.port}` };
+    // Files the operator watches, as a Secret volume: the client certificate is replaced by renames.
+    await issue(dir, 'ca', 'rotating', 'extendedKeyUsage=clientAuth\n', 'tapedeck-operator');
+    const client = new GrpcAgentClient(
+      { addressOf: (node) => addresses[node] },
+      {
+        caFile: pki.caCert,
+        certFile: path.join(dir, 'rotating.crt'),
+        keyFile: path.join(dir, 'rotating.key'),
+        serverName: AGENT_TLS_NAME,
+        refreshMs: 200,
+      },
+    );
+    try {
+      await client.listSessions('one');
+      // The new certificate carries another identity, so the agents' refusal shows which one was used.
+      await issue(dir, 'ca', 'next', 'extendedKeyUsage=clientAuth\n', 'rotated-identity');
+      await rename(path.join(dir, 'next.key'), path.join(dir, 'rotating.key'));
+      await rename(path.join(dir, 'next.crt'), path.join(dir, 'rotating.crt'));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const refused = await client.listSessions('two').then(
+        () => '',
+        (error: unknown) => String(error),
+      );
+      expect(refused).toContain('client identity rotated-identity is not allowed');
+      // The open connection to the first agent keeps the certificate it was made with.
+      await expect(client.listSessions('one')).resolves.toEqual([]);
+    } finally {
+      client.close();
+    }
   });
 });
