@@ -1,0 +1,170 @@
+// Exported recordings for the CLI tests: per-node capture files written here (pcap with µs and
+// pcapng with several interfaces and ns), exported by the agent's real export queue to a store.
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { enhancedPacket, interfaceDescription, sectionHeader } from '../../core/merge/pcapng-encoder.js';
+import type { RunLocation } from '../../core/manifest/object-key.js';
+import { ExportQueue } from '../../agent/export/export-queue.js';
+import type { ExportFile } from '../../agent/export/export-queue.js';
+import type { ExportTarget } from '../../agent/export/export-target.js';
+import { systemClock } from '../../agent/output/clock.js';
+
+const BASE_US = 1_796_000_000_000_000; // an instant in 2026, in µs
+
+/** A frame: a broadcast Ethernet header, then `size - 14` random bytes. */
+function frame(size: number): Buffer {
+  const f = randomBytes(size);
+  f.fill(0xff, 0, 6);
+  f.writeUInt16BE(0x88b5, 12); // local experimental ethertype: tshark shows it as data
+  return f;
+}
+
+export function pcapFile(count: number, offsetUs: number, stepUs: number): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(262144, 16);
+  header.writeUInt32LE(1, 20);
+  const parts: Buffer[] = [header];
+  for (let i = 0; i < count; i++) {
+    const us = BASE_US + offsetUs + i * stepUs;
+    const data = frame(60 + (i % 40));
+    const record = Buffer.alloc(16);
+    record.writeUInt32LE(Math.floor(us / 1e6), 0);
+    record.writeUInt32LE(us % 1e6, 4);
+    record.writeUInt32LE(data.length, 8);
+    record.writeUInt32LE(data.length, 12);
+    parts.push(record, data);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A pcapng file whose packets alternate between `interfaces` (nanosecond timestamps). */
+export function pcapngFile(count: number, offsetNs: number, stepNs: number, interfaces: readonly string[]): Buffer {
+  const parts = [sectionHeader('test'), ...interfaces.map((name) => interfaceDescription(1, name))];
+  for (let i = 0; i < count; i++) {
+    const ns = BigInt(BASE_US) * 1000n + BigInt(offsetNs + i * stepNs);
+    const data = frame(64 + (i % 30));
+    parts.push(
+      enhancedPacket(
+        i % interfaces.length,
+        Number(ns / 1_000_000_000n),
+        Number(ns % 1_000_000_000n),
+        data,
+        data.length,
+      ),
+    );
+  }
+  return Buffer.concat(parts);
+}
+
+export interface NodeExport {
+  readonly node: string;
+  readonly files: readonly {
+    name: string;
+    format: 'pcap' | 'pcapng';
+    data: Buffer;
+    packets: number;
+    interfaces: string[];
+  }[];
+}
+
+/** Writes every node's files into `dir` and exports them (and complete manifests) through `target`. */
+export async function exportRecording(
+  dir: string,
+  target: ExportTarget,
+  run: Omit<RunLocation, 'node'>,
+  nodes: readonly NodeExport[],
+): Promise<void> {
+  const queue = new ExportQueue({
+    target,
+    journal: { saveCheckpoint: async () => {}, exported: async () => {} },
+    clock: systemClock,
+  });
+  for (const n of nodes) {
+    const location: RunLocation = { ...run, node: n.node };
+    for (const f of n.files) {
+      const path = join(dir, `${n.node}-${f.name}`);
+      await writeFile(path, f.data);
+      const file: ExportFile = {
+        id: `${n.node}/${f.name}`,
+        path,
+        fileName: f.name,
+        run: location,
+        entry: { format: f.format, packets: f.packets, interfaces: f.interfaces, linkType: 1 },
+      };
+      queue.add(file);
+    }
+    queue.finishRun(location);
+  }
+  await queue.drained();
+}
+
+/** Three nodes: a pcap; a pcapng of two interfaces; the same packets as both pcap and pcapng. */
+export function threeNodes(): { nodes: NodeExport[]; packets: number } {
+  const both = pcapFile(150, 5, 13);
+  return {
+    packets: 200 + 300 + 150,
+    nodes: [
+      {
+        node: 'node-a',
+        files: [
+          {
+            name: 'tapedeck_1796000000_0000000a_node-a_000000.pcap',
+            format: 'pcap',
+            data: pcapFile(200, 0, 7),
+            packets: 200,
+            interfaces: ['eth0'],
+          },
+        ],
+      },
+      {
+        node: 'node-b',
+        files: [
+          {
+            name: 'tapedeck_1796000000_0000000b_node-b_000000.pcapng',
+            format: 'pcapng',
+            data: pcapngFile(300, 3000, 4100, ['eth0', 'eth1']),
+            packets: 300,
+            interfaces: ['eth0', 'eth1'],
+          },
+        ],
+      },
+      {
+        node: 'node-c',
+        files: [
+          {
+            name: 'tapedeck_1796000000_0000000c_node-c_000000.pcap',
+            format: 'pcap',
+            data: both,
+            packets: 150,
+            interfaces: ['lo'],
+          },
+          {
+            name: 'tapedeck_1796000000_0000000d_node-c_000000.pcapng',
+            format: 'pcapng',
+            data: toPcapng(both, 'lo'),
+            packets: 150,
+            interfaces: ['lo'],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The same packets as a pcap file, in a one-interface pcapng. */
+function toPcapng(pcap: Buffer, name: string): Buffer {
+  const parts = [sectionHeader('test'), interfaceDescription(1, name)];
+  for (let at = 24; at < pcap.length;) {
+    const sec = pcap.readUInt32LE(at);
+    const us = pcap.readUInt32LE(at + 4);
+    const len = pcap.readUInt32LE(at + 8);
+    const data = pcap.subarray(at + 16, at + 16 + len);
+    parts.push(enhancedPacket(0, sec, us * 1000, data, len));
+    at += 16 + len;
+  }
+  return Buffer.concat(parts);
+}
