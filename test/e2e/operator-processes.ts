@@ -143,7 +143,11 @@ export async function metric(operator: OperatorProcess, sample: string): Promise
   const text = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(sample)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    // The sample exactly: `tapedeck_operator_leader` must not also count `tapedeck_operator_leader_epoch`.
+    const rest = line.slice(sample.length);
+    if (line.startsWith(sample) && (rest.startsWith(' ') || (!sample.includes('{') && rest.startsWith('{')))) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
   }
   return total;
 }
