@@ -17,6 +17,19 @@ async function refusal(work: Promise<unknown>): Promise<ServiceError> {
   throw new Error('the request was accepted');
 }
 
+async function serving(call: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await call();
+      return;
+    } catch (error) {
+      if ((error as ServiceError).code !== status.UNAVAILABLE || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 describe('tapedeck-agent leader epoch fencing', () => {
   let t: TestAgent;
 
@@ -43,6 +56,8 @@ describe('tapedeck-agent leader epoch fencing', () => {
     );
 
     await t.restart('SIGKILL');
+    // The client's channel may still hold the killed agent's connection: wait until it reaches the new one.
+    await serving(() => unary(api().ListSessions.bind(api()), {}));
     const afterRestart = await refusal(
       unary(api().UpdateSession.bind(api()), { id, filter: { bpf: 'udp' }, leaderEpoch: 4 }),
     );
