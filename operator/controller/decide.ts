@@ -63,6 +63,11 @@ export interface DecideInput {
   retries?: ReadonlyMap<string, NodeRetry>;
   /** Nodes whose agent rejected this iteration's spec as invalid in this reconcile, with its message. */
   rejected?: ReadonlyMap<string, string>;
+  /**
+   * Every row of the previous status, folded ones included (the reconciler's memory of what it wrote);
+   * absent = status.nodes. Healthy rows folded into nodeCounts keep their counts and phase this way.
+   */
+  previousRows?: readonly NodeRow[];
   /** A deleted Recording's finalizer goes at the latest this long after its window end (DELETION_GRACE_MS). */
   deletionGraceMs?: number;
 }
@@ -75,6 +80,8 @@ export interface Decision {
   requeueAfterMs?: number;
   /** While deleting: nodes whose agent has not confirmed the stop yet. */
   waitingOn?: string[];
+  /** Every node row, before status-bound.ts folds healthy ones (the memory for the next decide). */
+  rows?: NodeRow[];
 }
 
 function sessionsOf(uid: string, reports: ReadonlyMap<string, AgentReport>): Map<string, SessionReport[]> {
@@ -159,7 +166,8 @@ export function decide(input: DecideInput): Decision {
     }
   }
 
-  const prevRows = new Map((prev.iteration === k ? (prev.nodes ?? []) : []).map((r) => [r.name, r]));
+  const remembered = input.previousRows ?? prev.nodes ?? [];
+  const prevRows = new Map((prev.iteration === k ? remembered : []).map((r) => [r.name, r]));
   const rows = new Map<string, NodeRow>();
   for (const t of targets) {
     if (k === 0) break;
@@ -248,7 +256,7 @@ export function decide(input: DecideInput): Decision {
   );
   const waits = [next === undefined ? undefined : next - now, phase === Phase.Running ? STATUS_REFRESH_MS : undefined];
   const positive = waits.filter((w): w is number => w !== undefined && w > 0);
-  const decision: Decision = { actions, status, events: eventsFor(prev, status), finalizer };
+  const decision: Decision = { actions, status, events: eventsFor(prev, status), finalizer, rows: rowList };
   if (positive.length > 0) decision.requeueAfterMs = Math.min(...positive);
   return decision;
 }

@@ -14,7 +14,8 @@ import type { AgentReport } from './node-rows.js';
 import { isConflict } from './recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { FINALIZER } from './recording-view.js';
-import type { RecordingStatus, RecordingView } from './recording-view.js';
+import type { NodeRow, RecordingStatus, RecordingView } from './recording-view.js';
+import { sameJson } from './same-json.js';
 import { statusWrite } from './status-cadence.js';
 import { eventsFor } from './status-extras.js';
 import type { RecordingEvent } from './status-extras.js';
@@ -68,6 +69,8 @@ export class Reconciler {
   /** Agent calls (start, stop, update) that failed transiently, keyed by "<uid>/<node>". */
   private readonly calls = new NodeBackoff();
   private readonly lastWrite = new Map<string, number>();
+  /** Per Recording uid: every row last written (folded ones too) and the rows status lists, to recognise it. */
+  private readonly memory = new Map<string, { listed: unknown; rows: NodeRow[] }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -89,6 +92,9 @@ export class Reconciler {
     const reports = await this.gather([...concerned]);
     const nodes = new Set(nodeInfos.map((n) => n.name));
     const outcomes: Outcomes = { failures: [], rejected: new Map() };
+    const memory = this.memory.get(uid);
+    const previousRows =
+      memory !== undefined && sameJson(memory.listed, recording.status?.nodes ?? []) ? memory.rows : undefined;
     const input = (): DecideInput => ({
       recording: recording as RecordingView,
       targets,
@@ -97,6 +103,7 @@ export class Reconciler {
       nodes,
       retries: this.retriesOf(uid, concerned),
       rejected: outcomes.rejected,
+      ...(previousRows === undefined ? {} : { previousRows }),
       ...(this.deps.deletionGraceMs === undefined ? {} : { deletionGraceMs: this.deps.deletionGraceMs }),
     });
 
@@ -109,7 +116,11 @@ export class Reconciler {
     // The second pass continues from the first one's rows (a lost session restarted in this reconcile stays
     // segment 2 with its gap); Events compare with the stored status.
     const stored = recording.status ?? {};
-    const decided = decide({ ...input(), recording: { ...recording, status: first.status } });
+    const decided = decide({
+      ...input(),
+      recording: { ...recording, status: first.status },
+      ...(first.rows === undefined ? {} : { previousRows: first.rows }),
+    });
     const second = { ...decided, events: eventsFor(stored, decided.status) };
     metrics.sessionsRunning.set(
       { namespace, recording: name },
@@ -130,6 +141,7 @@ export class Reconciler {
           return { requeueAfterMs: 0 };
         }
         this.lastWrite.set(uid, now);
+        if (second.rows !== undefined) this.memory.set(uid, { listed: second.status.nodes ?? [], rows: second.rows });
         metrics.statusPatches.inc();
         metrics.statusPatchBytes.inc(Buffer.byteLength(JSON.stringify(second.status)));
         logTransition(log, recording.status);
@@ -148,6 +160,7 @@ export class Reconciler {
         metrics.sessionsRunning.remove({ namespace, recording: name });
         this.calls.forget(`${uid}/`);
         this.lastWrite.delete(uid);
+        this.memory.delete(uid);
         return {};
       }
       log.info({ waitingOn: second.waitingOn }, 'Waiting for agents to confirm the stop');

@@ -1,7 +1,9 @@
 // Keeps a Recording's status within what the API server accepts (etcd's 1.5 MiB
 // request limit, the API server's ~2 MiB body limit) for any cluster size:
-// serialized node rows stay within ROW_BUDGET_BYTES, so the whole status stays
-// below MAX_STATUS_BYTES (1 MiB). Above FOLD_ROW_THRESHOLD rows (or FOLD_BYTES),
+// serialized node rows stay within ROW_BUDGET_BYTES and at most MAX_LISTED_ROWS,
+// so the whole status stays below MAX_STATUS_BYTES (1 MiB) and the object with its
+// managedFields (which name every listed row once more) below etcd's limit.
+// Above FOLD_ROW_THRESHOLD rows (or FOLD_BYTES),
 // healthy rows fold into status.nodeCounts; unhealthy rows stay listed, trimmed
 // step by step (fewer files, shorter messages) and, as a last resort, the least
 // severe of them are left out too (counted in nodeCounts.folded).
@@ -10,7 +12,9 @@ import type { NodeCounts, NodeRow } from './recording-view.js';
 
 export const MAX_STATUS_BYTES = 1024 * 1024;
 /** Node rows are bounded to this; conditions (messages summarised), totals and times take the rest. */
-export const ROW_BUDGET_BYTES = 900 * 1024;
+export const ROW_BUDGET_BYTES = 640 * 1024;
+/** managedFields repeat every listed row's key and fields (~2 names + 300 bytes): 1000 rows ≈ 0.8 MiB more. */
+export const MAX_LISTED_ROWS = 1000;
 /** Above this many rows, or FOLD_BYTES of rows, healthy rows are folded into counts. */
 export const FOLD_ROW_THRESHOLD = 200;
 export const FOLD_BYTES = 256 * 1024;
@@ -73,7 +77,7 @@ export function boundRows(all: readonly NodeRow[]): BoundedRows {
     if (bytes(rows) <= ROW_BUDGET_BYTES) break;
     rows = rows.map(trim);
   }
-  if (bytes(rows) > ROW_BUDGET_BYTES) {
+  if (bytes(rows) > ROW_BUDGET_BYTES || rows.length > MAX_LISTED_ROWS) {
     const bySeverity = [...rows].sort(
       (a, b) => (severity[a.phase ?? ''] ?? 9) - (severity[b.phase ?? ''] ?? 9) || a.name.localeCompare(b.name),
     );
@@ -81,7 +85,7 @@ export function boundRows(all: readonly NodeRow[]): BoundedRows {
     let used = 2;
     for (const r of bySeverity) {
       const size = bytes(r) + 1;
-      if (used + size > ROW_BUDGET_BYTES) break;
+      if (used + size > ROW_BUDGET_BYTES || kept.length >= MAX_LISTED_ROWS) break;
       kept.push(r);
       used += size;
     }

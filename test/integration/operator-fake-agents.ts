@@ -40,8 +40,12 @@ export class FakeAgents implements AgentClient {
   readonly updates: { session: string; bpf: string; endpointIps: string[] }[] = [];
   /** Highest leader epoch seen per node (persisted by the real agent, so kept across restarts). */
   readonly epochs = new Map<string, number>();
+  /** The leader epoch of the call that created each session, by node/session id. */
+  readonly createdWithEpoch = new Map<string, number>();
   /** Every refused stale-leader call, as the agent logs it. */
   readonly refusals: string[] = [];
+  /** Files each new session reports (the issue's measurement used 3). */
+  filesPerSession = 1;
   private readonly shutdownAt = new Map<string, number>();
   private directory: AgentDirectory | undefined;
 
@@ -102,6 +106,7 @@ export class FakeAgents implements AgentClient {
     }
     this.created += 1;
     this.specs.set(key, spec);
+    this.createdWithEpoch.set(key, epoch);
     const report: SessionReport = {
       recordingUid: uid,
       iteration,
@@ -110,14 +115,12 @@ export class FakeAgents implements AgentClient {
       bytesCaptured: 0,
       packetsLost: 0,
       bytesLost: 0,
-      files: [
-        {
-          path: `/var/lib/tapedeck/${uid}/${iteration}/tapedeck_${this.created}_${node}.pcap`,
-          format: 'pcap',
-          bytes: 24,
-          closed: false,
-        },
-      ],
+      files: Array.from({ length: this.filesPerSession }, (_, k) => ({
+        path: `/var/lib/tapedeck/${uid}/${iteration}/tapedeck_${this.created}_${k}_${node}.pcap`,
+        format: 'pcap',
+        bytes: 24,
+        closed: false,
+      })),
       filter: trimmed(spec.filter),
     };
     sessions.set(id(uid, iteration), report);

@@ -12,7 +12,7 @@ import type {
 } from '../../operator/dispatch/agent-client.js';
 import { LeaderElector } from '../../operator/ops/leader-election.js';
 import { FakeAgents } from './operator-fake-agents.js';
-import { OperatorHarness, sleep, waitFor } from './operator-harness.js';
+import { OperatorHarness, waitFor } from './operator-harness.js';
 
 const h = new OperatorHarness();
 beforeAll(async () => {
@@ -29,17 +29,17 @@ class ReplicaAgents implements AgentClient {
     private readonly agents: FakeAgents,
     private readonly log: string[],
   ) {}
-  startSession(node: string, spec: SessionSpec) {
+  startSession(node: string, spec: SessionSpec, epoch: number) {
     this.log.push(`${this.replica} start ${node}`);
-    return this.agents.startSession(node, spec);
+    return this.agents.startSession(node, spec, epoch);
   }
-  stopSession(node: string, key: SessionKey, reason: StopReason) {
+  stopSession(node: string, key: SessionKey, reason: StopReason, epoch: number) {
     this.log.push(`${this.replica} stop ${node}`);
-    return this.agents.stopSession(node, key, reason);
+    return this.agents.stopSession(node, key, reason, epoch);
   }
-  updateSession(node: string, key: SessionKey, filter: SessionFilter) {
+  updateSession(node: string, key: SessionKey, filter: SessionFilter, epoch: number) {
     this.log.push(`${this.replica} update ${node}`);
-    return this.agents.updateSession(node, key, filter);
+    return this.agents.updateSession(node, key, filter, epoch);
   }
   listSessions(node: string) {
     return this.agents.listSessions(node);
@@ -54,11 +54,21 @@ describe('operator leader election', () => {
     const timing = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
     const replicas = await Promise.all(
       ['a', 'b'].map(async (name) => {
+        let elector: LeaderElector | undefined;
+        const leadership = {
+          get canAct() {
+            return elector?.canAct ?? false;
+          },
+          get epoch() {
+            return elector?.epoch ?? 0;
+          },
+        };
         const controller = await h.startController(new ReplicaAgents(name, agents, dispatched), {
           workers: false,
           identity: name,
+          leadership,
         });
-        const elector = new LeaderElector(h.kc, {
+        elector = new LeaderElector(h.kc, {
           namespace: h.namespace,
           name: 'tapedeck-operator',
           identity: name,
@@ -74,8 +84,16 @@ describe('operator leader election', () => {
     const leader = await waitFor('a leader', async () => replicas.find((r) => r.elector.isLeader));
     const standby = replicas.find((r) => r !== leader);
     if (standby === undefined) throw new Error('no standby');
-    await sleep(1_000);
-    expect(standby.elector.isLeader).toBe(false);
+    // The standby watches four renewals by the leader without taking the Lease.
+    const renewals = new Set<string>();
+    await waitFor('four renewals by the leader', async () => {
+      const l = await h.kc
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ namespace: h.namespace, name: 'tapedeck-operator' });
+      expect(standby.elector.isLeader).toBe(false);
+      renewals.add(String(l.spec?.renewTime));
+      return renewals.size >= 4 ? true : undefined;
+    });
 
     const created = await h.create('led', { target: { nodeSelector: h.selector() }, schedule: { duration: '5m' } });
     await waitFor('2 sessions', async () => (agents.running().length === 2 ? true : undefined));
