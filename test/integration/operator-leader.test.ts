@@ -54,13 +54,13 @@ describe('operator leader election', () => {
     const timing = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
     const replicas = await Promise.all(
       ['a', 'b'].map(async (name) => {
-        let elector: LeaderElector | undefined;
+        const ref: { elector?: LeaderElector } = {};
         const leadership = {
           get canAct() {
-            return elector?.canAct ?? false;
+            return ref.elector?.canAct ?? false;
           },
           get epoch() {
-            return elector?.epoch ?? 0;
+            return ref.elector?.epoch ?? 0;
           },
         };
         const controller = await h.startController(new ReplicaAgents(name, agents, dispatched), {
@@ -68,7 +68,7 @@ describe('operator leader election', () => {
           identity: name,
           leadership,
         });
-        elector = new LeaderElector(h.kc, {
+        const elector = new LeaderElector(h.kc, {
           namespace: h.namespace,
           name: 'tapedeck-operator',
           identity: name,
@@ -77,6 +77,7 @@ describe('operator leader election', () => {
           onStartedLeading: () => controller.startWorkers(),
           onStoppedLeading: () => void controller.stopWorkers(),
         });
+        ref.elector = elector;
         return { name, controller, elector };
       }),
     );
