@@ -51,13 +51,18 @@ try {
   await installRecordingCrd(kc);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const nodes = Array.from({ length: nodeCount }, (_, i) => `bench-node-${i}`);
-  for (const name of nodes) await core.createNode({ body: { metadata: { name, labels: { bench: 'yes' } } } });
+  const ready = { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date() }] };
+  for (const name of nodes) {
+    await core.createNode({ body: { metadata: { name, labels: { bench: 'yes' } }, status: ready } });
+  }
   const agents = new FakeAgents(new Set(nodes));
+  const metrics = new OperatorMetrics();
+  const benchStart = performance.now();
   controller = new Controller({
     kubeConfig: kc,
     agents: () => agents,
     agentPods: { namespace },
-    metrics: new OperatorMetrics(),
+    metrics,
     log: pino({ level: 'warn' }),
   });
   await controller.startCaches();
@@ -110,6 +115,13 @@ try {
   process.stdout.write(`operator benchmark: ${nodeCount} nodes, ${runs} runs, in-memory agents, real API server\n`);
   show('apply → every node capturing', applyMs, 1_000);
   show('stop on agents → status', stopMs, 2_000);
+  const patches = (await metrics.statusPatches.get()).values[0]?.value ?? 0;
+  const patchBytes = (await metrics.statusPatchBytes.get()).values[0]?.value ?? 0;
+  const minutes = (performance.now() - benchStart) / 60_000;
+  process.stdout.write(
+    `status patches: ${patches} (${(patches / minutes).toFixed(1)}/min over ${runs} Recordings), ` +
+      `${(patchBytes / Math.max(1, patches)).toFixed(0)} bytes each on average\n`,
+  );
 } finally {
   await controller?.stop();
   await env.stop();
