@@ -65,6 +65,24 @@ function agent(dataDir: string, clock: FakeClock) {
 }
 
 /** Lets the thread pool finish the queued writes (a crash after them keeps them on disk). */
+/** -1 while the file is not (yet) at its path: writers rename a file when it closes. */
+function sizeOnDisk(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
+/** Waits (bounded) until the thread pool has written what `done` checks. */
+async function written(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('the write did not complete within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
@@ -87,6 +105,10 @@ describe('session resume after an agent restart', () => {
     await first.manager.start(spec({ limits: { ...NO_LIMITS, packets: 100 } }));
     first.captures[0]!.emit(Array.from({ length: 60 }, () => 80));
     for (const step of [1000, 1000, 500]) clock.advance(step); // heartbeats at +1000 and +2000
+    await written(() => {
+      const files = first.manager.list()[0]?.files ?? [];
+      return files.length === 2 && files.every((f) => f.packets === 60 && sizeOnDisk(f.path) >= f.bytes);
+    });
     await settle();
     // kill -9 halfway through a write: the pcap file ends in a torn record.
     const torn = first.manager.list()[0]!.files.find((f) => f.format === 'pcap')!;
@@ -159,6 +181,10 @@ describe('session resume after an agent restart', () => {
     await first.manager.start(given as SessionSpec);
     first.captures[0]!.emit([100]);
     clock.advance(1000);
+    await written(() => {
+      const files = first.manager.list()[0]?.files ?? [];
+      return files.length > 0 && files.every((f) => f.packets === 1 && sizeOnDisk(f.path) >= f.bytes);
+    });
     await settle();
     first.store.close();
 
