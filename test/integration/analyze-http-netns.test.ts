@@ -11,7 +11,7 @@ import {
   analyze,
   execInNetns,
   inNetns,
-  missingTools,
+  requireTools,
   startTcpdump,
   stop,
   stopTcpdump,
@@ -20,7 +20,7 @@ import {
   waitForOutput,
 } from './analyze-tools.js';
 
-const missing = await missingTools(['wrk', 'tcpdump', 'tshark', 'tcpflow']);
+await requireTools(['wrk', 'tcpdump', 'tshark', 'tcpflow']);
 
 const SERVER = `
 import { createServer } from 'node:http';
@@ -29,7 +29,7 @@ createServer((req, res) => { res.end(Buffer.alloc(100 + (n++ % 7) * 300, 'y')); 
   .listen(8080, process.argv[1], () => console.log('listening'));
 `;
 
-describe.skipIf(missing.length > 0)('tapedeck analyze on HTTP traffic between network namespaces', () => {
+describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
   let dir = '';
   let network: NetworkSet | undefined;
   let file = '';
