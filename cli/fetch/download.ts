@@ -1,8 +1,10 @@
 // Downloads the files a manifest lists into a work directory, in parallel, resuming partial files
 // from where an interrupted fetch left them, and verifies each against the manifest's size and
-// sha256 before anything is merged. A file that does not match is removed (so a rerun fetches it
+// sha256 before anything is merged. The sha256 is computed from the bytes as they arrive (only a
+// resumed file's earlier part is read back). A file that does not match is removed (so a rerun fetches it
 // again) and the fetch fails naming it.
 import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,10 +34,8 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-export async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
+async function hashFile(hash: Hash, path: string): Promise<void> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function fetchOne(
@@ -56,15 +56,21 @@ async function fetchOne(
     offset = 0;
   }
   progress.add(offset);
-  if (offset < file.bytes || file.bytes === 0)
-    await store.downloadTo(file.key, partial, offset, (n) => progress.add(n));
+  const hash = createHash('sha256');
+  if (offset > 0) await hashFile(hash, partial);
+  if (offset < file.bytes || file.bytes === 0) {
+    await store.downloadTo(file.key, partial, offset, (chunk) => {
+      hash.update(chunk);
+      progress.add(chunk.length);
+    });
+  }
   const size = (await sizeOf(partial)) ?? 0;
   const where = formatStoreUrl(store.url, file.key);
   if (size !== file.bytes) {
     await rm(partial, { force: true });
     throw new CliError('integrity', `${where}: downloaded ${size} bytes, the manifest says ${file.bytes}`);
   }
-  const sha256 = await sha256Of(partial);
+  const sha256 = hash.digest('hex');
   if (sha256 !== file.sha256) {
     await rm(partial, { force: true });
     throw new CliError(

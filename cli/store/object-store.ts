@@ -19,8 +19,8 @@ export interface ObjectStore {
   readonly url: StoreUrl;
   list(prefix: string): Promise<StoredObject[]>;
   readText(key: string): Promise<string>;
-  /** Appends the object's bytes from `offset` on to `path`; `onBytes` reports progress. */
-  downloadTo(key: string, path: string, offset: number, onBytes: (n: number) => void): Promise<void>;
+  /** Appends the object's bytes from `offset` on to `path`, handing each chunk to `onChunk` too. */
+  downloadTo(key: string, path: string, offset: number, onChunk: (chunk: Buffer) => void): Promise<void>;
   close(): void;
 }
 
@@ -96,13 +96,13 @@ function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
         throw remote(url, key, error);
       }
     },
-    async downloadTo(key, path, offset, onBytes) {
+    async downloadTo(key, path, offset, onChunk) {
       try {
         const object = await client.send(
           new GetObjectCommand({ Bucket: url.bucket, Key: key, Range: offset > 0 ? `bytes=${offset}-` : undefined }),
         );
         const body = object.Body as Readable;
-        body.on('data', (chunk: Buffer) => onBytes(chunk.length));
+        body.on('data', onChunk);
         await pipeline(body, createWriteStream(path, { flags: 'a' }));
       } catch (error) {
         if (error instanceof CliError) throw error;
@@ -134,11 +134,11 @@ function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
         throw remote(url, key, error);
       }
     },
-    async downloadTo(key, path, offset, onBytes) {
+    async downloadTo(key, path, offset, onChunk) {
       try {
         // validation off: a ranged read cannot be checked whole here; the manifest's sha256 is.
         const stream = bucket.file(key).createReadStream({ start: offset, validation: false });
-        stream.on('data', (chunk: Buffer) => onBytes(chunk.length));
+        stream.on('data', onChunk);
         await pipeline(stream, createWriteStream(path, { flags: 'a' }));
       } catch (error) {
         throw remote(url, key, error);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PcapngParser } from '../capture/pcapng-parser.js';
+import { pcapFile as capturePcap } from '../testing/capture-file.js';
 import { mergeToPcapng } from './k-way-merge.js';
 import type { ByteSink, MergeInput } from './k-way-merge.js';
 import { PacketSource, READ_CHUNK } from './packet-source.js';
@@ -20,25 +21,13 @@ function bufferSource(data: Buffer): ByteSource {
 
 /** A pcap (µs) file of `count` packets from `start` µs, `step` µs apart, each payload naming it. */
 function pcapFile(tag: string, count: number, startUs: number, stepUs: number, size = 60): Buffer {
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(1, 20);
-  parts.push(header);
-  for (let i = 0; i < count; i++) {
-    const us = startUs + i * stepUs;
-    const record = Buffer.alloc(16 + size);
-    record.writeUInt32LE(Math.floor(us / 1e6), 0);
-    record.writeUInt32LE(us % 1e6, 4);
-    record.writeUInt32LE(size, 8);
-    record.writeUInt32LE(size + 4, 12);
-    record.write(`${tag}:${i}`, 16);
-    parts.push(record);
-  }
-  return Buffer.concat(parts);
+  return capturePcap(
+    Array.from({ length: count }, (_, i) => {
+      const data = Buffer.alloc(size);
+      data.write(`${tag}:${i}`);
+      return { data, time: (startUs + i * stepUs) / 1e6, originalLength: size + 4 };
+    }),
+  );
 }
 
 async function merge(files: Buffer[], names: string[][]) {

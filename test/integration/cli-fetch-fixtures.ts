@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { enhancedPacket, interfaceDescription, sectionHeader } from '../../core/merge/pcapng-encoder.js';
+import { pcapFile as capturePcap } from '../../core/testing/capture-file.js';
 import type { RunLocation } from '../../core/manifest/object-key.js';
 import { ExportQueue } from '../../agent/export/export-queue.js';
 import type { ExportFile } from '../../agent/export/export-queue.js';
@@ -20,25 +21,14 @@ function frame(size: number): Buffer {
   return f;
 }
 
+/** A pcap (µs) file of `count` frames from `offsetUs` after BASE_US, `stepUs` apart. */
 export function pcapFile(count: number, offsetUs: number, stepUs: number): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(1, 20);
-  const parts: Buffer[] = [header];
-  for (let i = 0; i < count; i++) {
-    const us = BASE_US + offsetUs + i * stepUs;
-    const data = frame(60 + (i % 40));
-    const record = Buffer.alloc(16);
-    record.writeUInt32LE(Math.floor(us / 1e6), 0);
-    record.writeUInt32LE(us % 1e6, 4);
-    record.writeUInt32LE(data.length, 8);
-    record.writeUInt32LE(data.length, 12);
-    parts.push(record, data);
-  }
-  return Buffer.concat(parts);
+  return capturePcap(
+    Array.from({ length: count }, (_, i) => ({
+      data: frame(60 + (i % 40)),
+      time: (BASE_US + offsetUs + i * stepUs) / 1e6,
+    })),
+  );
 }
 
 /** A pcapng file whose packets alternate between `interfaces` (nanosecond timestamps). */
