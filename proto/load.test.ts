@@ -31,6 +31,7 @@ describe('proto/load', () => {
     expect(Object.keys(proto.tapedeck.agent.v1.AgentService.service).sort()).toEqual([
       'GetSession',
       'ListSessions',
+      'RefreshCredentials',
       'StartSession',
       'StopSession',
       'UpdateSession',

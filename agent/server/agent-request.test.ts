@@ -40,6 +40,9 @@ function spec(patch: Record<string, unknown> = {}): SessionSpec__Output {
     filePrefix: '',
     labels: { team: 'web' },
     windowEnd: null,
+    retention: null,
+    onStorageFull: 'STORAGE_FULL_POLICY_CONTINUE',
+    export: null,
     ...patch,
   } as SessionSpec__Output;
 }

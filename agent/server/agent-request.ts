@@ -9,6 +9,7 @@ import type { BuildFilter } from './hubble-request.js';
 import { DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, INTERFACE_PATTERN, REQUEST_LIMITS, UID_PATTERN } from './limits.js';
 import { invalid, RequestError } from './request-error.js';
 import { bounded, bpf, cidr, count, durationMs, filePrefix, port, protocol } from './validate-fields.js';
+import { exportDestination, retention, storageFullPolicy } from './export-request.js';
 
 export const DEFAULT_FILE_PREFIX = 'tapedeck';
 
@@ -120,7 +121,15 @@ function labels(spec: SessionSpec__Output): Record<string, string> {
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, buildFilter: BuildFilter): SessionSpec {
+/**
+ * `withCredentials`: whether the StartSessionRequest carries export credentials (the spec then records
+ * that they come from the request, never the credentials themselves).
+ */
+export function agentSessionSpec(
+  spec: SessionSpec__Output | null | undefined,
+  buildFilter: BuildFilter,
+  withCredentials = false,
+): SessionSpec {
   if (!spec) throw invalid('spec', 'is required');
   const recording = recordingRef(spec);
   const interfaces = spec.interfaces.length === 0 ? ['any'] : spec.interfaces;
@@ -138,6 +147,7 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
   }
   const { include, bpf: expression, endpointIps, filter } = agentFilter(spec.filter, 'spec.filter', buildFilter);
   const windowEndMs = windowEnd(spec.windowEnd);
+  const destination = exportDestination(spec.export, withCredentials);
   const stop = spec.stopCondition;
   const rotation = spec.output?.rotation;
   return {
@@ -172,6 +182,9 @@ export function agentSessionSpec(spec: SessionSpec__Output | null | undefined, b
     filePrefix: filePrefix('spec.filePrefix', spec.filePrefix, DEFAULT_FILE_PREFIX),
     labels: labels(spec),
     ...(windowEndMs !== undefined && { windowEndMs }),
+    retention: retention(spec.retention),
+    onStorageFull: storageFullPolicy(spec.onStorageFull),
+    ...(destination && { export: destination }),
   };
 }
 

@@ -7,7 +7,9 @@ import type { AgentServiceHandlers } from '../../proto/generated/tapedeck/agent/
 import type { StartSessionRequest__Output } from '../../proto/generated/tapedeck/agent/v1/StartSessionRequest.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { StopReason } from '../session/stop-condition.js';
+import type { CredentialVault } from '../export/export-credentials.js';
 import { agentFilter, agentSessionSpec } from './agent-request.js';
+import { exportCredentials } from './export-request.js';
 import type { BuildFilter } from './hubble-request.js';
 import type { LeaderFence } from './leader-fence.js';
 import { invalid } from './request-error.js';
@@ -20,6 +22,8 @@ export interface AgentServiceOptions {
   readonly logger: Logger;
   /** Refuses mutating requests of a stale leader (leader_epoch). */
   readonly fence: LeaderFence;
+  /** Export credentials by session, in memory only. */
+  readonly credentials: CredentialVault;
 }
 
 /** Runs `work` and answers the unary call with its result or its error's status. */
@@ -47,11 +51,16 @@ function sessionId(id: string): string {
   return id;
 }
 
-export function agentHandlers({ manager, buildFilter, logger, fence }: AgentServiceOptions): AgentServiceHandlers {
+export function agentHandlers(options: AgentServiceOptions): AgentServiceHandlers {
+  const { manager, buildFilter, logger, fence, credentials } = options;
   return {
     StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
       fence.admit(request.leaderEpoch, 'StartSession');
-      const spec = agentSessionSpec(request.spec, buildFilter);
+      const withCredentials = request.exportCredentials?.credentials !== undefined;
+      const spec = agentSessionSpec(request.spec, buildFilter, withCredentials);
+      const granted = exportCredentials('exportCredentials', request.exportCredentials, spec.export);
+      // Held before the session starts, so its first closed file finds them.
+      if (granted) credentials.set(spec.id, granted);
       const { session, created } = await manager.start(spec);
       return { session: sessionProto(session.snapshot()), created };
     }),
@@ -66,6 +75,17 @@ export function agentHandlers({ manager, buildFilter, logger, fence }: AgentServ
       const id = sessionId(request.id);
       if (!request.filter) throw invalid('filter', 'is required');
       return sessionProto(await manager.update(id, agentFilter(request.filter, 'filter', buildFilter)));
+    }),
+    RefreshCredentials: unary(logger, 'RefreshCredentials', (request) => {
+      fence.admit(request.leaderEpoch, 'RefreshCredentials');
+      const session = manager.get(sessionId(request.id));
+      if (session.spec.export?.credentials !== 'request') {
+        throw invalid('id', `session ${request.id} does not export with credentials from the operator`);
+      }
+      const granted = exportCredentials('exportCredentials', request.exportCredentials, session.spec.export);
+      if (!granted) throw invalid('exportCredentials', 'is required');
+      credentials.set(session.id, granted);
+      return sessionProto(session.snapshot());
     }),
     ListSessions: unary(logger, 'ListSessions', (request) => ({
       nodeName: manager.nodeName,

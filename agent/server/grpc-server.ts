@@ -4,6 +4,7 @@ import { Server, ServerCredentials, experimental } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProto, loadRecorderProto } from '../../proto/load.js';
 import type { SessionManager } from '../session/session-manager.js';
+import { CredentialVault } from '../export/export-credentials.js';
 import { agentHandlers } from './agent-service.js';
 import type { LeaderFence } from './leader-fence.js';
 import type { BuildFilter } from './hubble-request.js';
@@ -36,6 +37,8 @@ export interface AgentServerOptions {
   readonly runningIntervalMs?: number;
   /** Leader-epoch fencing of AgentService's mutating calls. */
   readonly fence: LeaderFence;
+  /** Export credentials by session (in memory only); a fresh vault when absent. */
+  readonly credentials?: CredentialVault;
   /** Client identities (certificate CN, DNS or URI SAN) served with TLS; default the operator's only. */
   readonly allowedClients?: readonly string[];
 }
@@ -86,6 +89,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       buildFilter: options.buildFilter,
       logger: options.logger,
       fence: options.fence,
+      credentials: options.credentials ?? new CredentialVault(),
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {

@@ -18,6 +18,8 @@ export const REQUEST_LIMITS = {
   maxFileBytes: 1024 ** 4,
   minFileAgeMs: 1000,
   maxFileAgeMs: 24 * 3600 * 1000,
+  /** TTLs and expireAfter: the CRD allows up to 8760h. */
+  maxRetentionMs: 8760 * 3600 * 1000,
   maxLabels: 32,
   maxLabelKeyLength: 317,
   maxLabelValueLength: 1024,

@@ -4,7 +4,7 @@ import type { OpenCapture } from '../capture/capture-source.js';
 import type { Clock } from '../output/clock.js';
 import type { OutputFile, RecordWriter } from '../output/record-writer.js';
 import type { StoredFile, StoredSession } from '../state/stored-records.js';
-import type { OutputFormat, Rotation } from './session-spec.js';
+import type { OutputFormat, Rotation, SessionSpec } from './session-spec.js';
 
 export interface WriterInterface {
   readonly name: string;
@@ -40,9 +40,21 @@ export interface SessionJournal {
   files(sessionId: string): StoredFile[];
 }
 
+/**
+ * A node-wide service that follows every session's files (the exporter, the retention sweeper).
+ * Called after the journal recorded the change; must not throw or block (queue the work).
+ */
+export interface SessionObserver {
+  /** A file was closed for good; its row is in the journal (sha256 may be '' when export hashes it). */
+  fileClosed?(spec: SessionSpec, file: StoredFile): void;
+  /** The session ended for good (stopped or failed; a pause for an agent restart is not an end). */
+  sessionEnded?(spec: SessionSpec, stored: StoredSession): void;
+}
+
 export interface SessionPorts {
   readonly openCapture: OpenCapture;
   readonly createWriter: CreateWriter;
   readonly clock: Clock;
   readonly journal: SessionJournal;
+  readonly observers?: readonly SessionObserver[];
 }

@@ -68,6 +68,52 @@ export interface SessionSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** Dead-man switch: the session stops at this instant (ms since the epoch) by itself; absent = none. */
   readonly windowEndMs?: number;
+  /** Absent in specs stored by agents before retention existed: read as NO_RETENTION. */
+  readonly retention?: Retention;
+  readonly onStorageFull?: StorageFullPolicy;
+  readonly export?: ExportDestination;
+}
+
+/** Local retention; 0 = none (keep until expiry / never expire). TTLs count from a file's close. */
+export interface Retention {
+  readonly pcapTtlMs: number;
+  /** Every record format: json, dnstap, streams. */
+  readonly jsonTtlMs: number;
+  /** All local data of the session this long after it ends. */
+  readonly expireAfterMs: number;
+}
+
+export const NO_RETENTION: Retention = { pcapTtlMs: 0, jsonTtlMs: 0, expireAfterMs: 0 };
+
+export const StorageFullPolicy = { Continue: 'Continue', Stop: 'Stop' } as const;
+export type StorageFullPolicy = (typeof StorageFullPolicy)[keyof typeof StorageFullPolicy];
+
+/**
+ * Where closed files go. Never holds credentials (the spec is stored and shown): `credentials` says
+ * only where they come from — `request` (the operator sends them, kept in memory only; after a
+ * restart the session waits for RefreshCredentials) or `ambient` (the agent's own environment).
+ */
+export type ExportDestination =
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly prefix: string;
+      readonly region: string;
+      readonly endpoint: string;
+      readonly forcePathStyle: boolean;
+      readonly credentials: 'request' | 'ambient';
+    }
+  | {
+      readonly kind: 'gcs';
+      readonly bucket: string;
+      readonly prefix: string;
+      readonly endpoint: string;
+      readonly credentials: 'request' | 'ambient';
+    };
+
+/** Record formats (everything but packets); retention.jsonTtl applies to these. */
+export function isRecordFormat(format: OutputFormat): boolean {
+  return format !== OutputFormat.Pcap && format !== OutputFormat.Pcapng;
 }
 
 /** The filter fields UpdateSession replaces. */

@@ -12,8 +12,8 @@ export interface FixtureSpec extends Partial<Omit<RecordingSpec, 'schedule' | 't
 export function specWith(spec: FixtureSpec = {}): RecordingSpec {
   return {
     maxCaptureLength: 0,
-    output: { formats: ['pcap'], rotation: { maxFileBytes: 0, maxFileAge: '0s' } },
-    retention: { expireAfter: '72h' },
+    output: { formats: ['pcap'], rotation: { maxFileBytes: 0, maxFileAge: '0s' }, onStorageFull: 'Continue' },
+    retention: { expireAfter: '72h', onDelete: { local: 'Delete', exported: 'Retain' } },
     ...spec,
     target: { interfaces: [], ...spec.target },
     schedule: { dailyIterations: 1, duration: '60m', ...spec.schedule },

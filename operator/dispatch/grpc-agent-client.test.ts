@@ -16,6 +16,9 @@ function session(extra: Partial<Session>): Session {
       filePrefix: '',
       labels: {},
       windowEnd: null,
+      retention: null,
+      onStorageFull: 'STORAGE_FULL_POLICY_CONTINUE',
+      export: null,
     },
     state: 'SESSION_STATE_RUNNING',
     stopReason: 'STOP_REASON_UNSPECIFIED',
@@ -26,6 +29,12 @@ function session(extra: Partial<Session>): Session {
     stopTime: null,
     segment: 0,
     gaps: [],
+    export: null,
+    storageFull: false,
+    packetsLostStorage: 0,
+    bytesLostStorage: 0,
+    expired: false,
+    expireTime: null,
     ...extra,
   };
 }
@@ -57,6 +66,9 @@ describe('toReport', () => {
         closeTime: null,
         interfaces: [],
         linkType: 1,
+        exportedUrl: '',
+        deletedTime: null,
+        deletedReason: '',
       },
     ];
     expect(toReport(session({ files, message: 'hi' }))).toEqual({

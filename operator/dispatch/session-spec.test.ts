@@ -65,7 +65,11 @@ describe('buildSessionSpec', () => {
       },
       maxCaptureLength: 128,
       stopCondition: { packetsCapturedCount: 500, timeElapsed: '1m30s' },
-      output: { formats: ['pcap', 'json'], rotation: { maxFileBytes: '64Mi', maxFileAge: '5m' } },
+      output: {
+        formats: ['pcap', 'json'],
+        rotation: { maxFileBytes: '64Mi', maxFileAge: '5m' },
+        onStorageFull: 'Continue',
+      },
     });
     expect(buildSessionSpec(recording, 3, ['10.1.2.3'], Date.parse('2026-03-10T11:00:00.5Z'))).toEqual({
       recording: { namespace: 'ns', name: 'r', uid: 'uid-1', iteration: 3 },
@@ -93,6 +97,12 @@ describe('buildSessionSpec', () => {
       filePrefix: 'tapedeck',
       labels: { 'tapedeck.dev/recording': 'ns/r' },
       windowEnd: { seconds: Date.parse('2026-03-10T11:00:00Z') / 1000, nanos: 500_000_000 },
+      retention: {
+        pcapTtl: { seconds: 0, nanos: 0 },
+        jsonTtl: { seconds: 0, nanos: 0 },
+        expireAfter: { seconds: 259200, nanos: 0 },
+      },
+      onStorageFull: 'STORAGE_FULL_POLICY_CONTINUE',
     });
   });
 

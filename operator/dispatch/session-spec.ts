@@ -1,7 +1,14 @@
 // Translates a Recording (plus the iteration and the pod IPs selected on one
 // node) into the agent's typed session spec. The agent never reads Recordings.
 import type { Recording } from '../api/recording.js';
-import type { Duration, OutputFormatName, ProtocolName, SessionFilter, SessionSpec } from './agent-proto.js';
+import type {
+  Duration,
+  OutputFormatName,
+  ProtocolName,
+  SessionExportDestination,
+  SessionFilter,
+  SessionSpec,
+} from './agent-proto.js';
 import { parseDuration } from '../schedule/duration.js';
 
 const protocols: Record<string, ProtocolName> = {
@@ -100,12 +107,47 @@ export function toTimestamp(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
+/** retention as the agent's proto: TTLs and expireAfter as durations ("0s" and absent = none). */
+export function buildRetention(recording: Recording): { pcapTtl: Duration; jsonTtl: Duration; expireAfter: Duration } {
+  const retention = recording.spec.retention ?? {};
+  return {
+    pcapTtl: toDuration(parseDuration(retention.pcapTTL ?? '0s')),
+    jsonTtl: toDuration(parseDuration(retention.jsonTTL ?? '0s')),
+    expireAfter: toDuration(parseDuration(retention.expireAfter ?? '0s')),
+  };
+}
+
+/**
+ * The session's export destination: the Recording's own, else the operator's default (the chart's),
+ * else none. Never credentials: those travel in StartSessionRequest.exportCredentials.
+ */
+export function buildExportDestination(
+  recording: Recording,
+  fallback?: SessionExportDestination,
+): SessionExportDestination | undefined {
+  const { s3, gcs } = recording.spec.export ?? {};
+  if (s3) {
+    return {
+      s3: {
+        bucket: s3.bucket,
+        prefix: s3.prefix ?? '',
+        region: s3.region ?? '',
+        endpoint: s3.endpoint ?? '',
+        forcePathStyle: s3.forcePathStyle ?? false,
+      },
+    };
+  }
+  if (gcs) return { gcs: { bucket: gcs.bucket, prefix: gcs.prefix ?? '', endpoint: gcs.endpoint ?? '' } };
+  return fallback;
+}
+
 /** The session spec; `windowEnd` (ms) is the iteration's window end: the agent stops there by itself. */
 export function buildSessionSpec(
   recording: Recording,
   iteration: number,
   podIPs: string[],
   windowEnd?: number,
+  exportDestination?: SessionExportDestination,
 ): SessionSpec {
   const spec = recording.spec;
   const stop = spec.stopCondition ?? {};
@@ -134,5 +176,8 @@ export function buildSessionSpec(
     filePrefix: 'tapedeck',
     labels: { 'tapedeck.dev/recording': `${recording.metadata.namespace ?? ''}/${recording.metadata.name ?? ''}` },
     ...(windowEnd === undefined ? {} : { windowEnd: toTimestamp(windowEnd) }),
+    retention: buildRetention(recording),
+    onStorageFull: spec.output.onStorageFull === 'Stop' ? 'STORAGE_FULL_POLICY_STOP' : 'STORAGE_FULL_POLICY_CONTINUE',
+    ...(exportDestination && { export: exportDestination }),
   };
 }

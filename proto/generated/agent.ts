@@ -5,16 +5,25 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { Duration as _google_protobuf_Duration, Duration__Output as _google_protobuf_Duration__Output } from './google/protobuf/Duration.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp.js';
 import type { AgentServiceClient as _tapedeck_agent_v1_AgentServiceClient, AgentServiceDefinition as _tapedeck_agent_v1_AgentServiceDefinition } from './tapedeck/agent/v1/AgentService.js';
+import type { ExportCredentials as _tapedeck_agent_v1_ExportCredentials, ExportCredentials__Output as _tapedeck_agent_v1_ExportCredentials__Output } from './tapedeck/agent/v1/ExportCredentials.js';
+import type { ExportDestination as _tapedeck_agent_v1_ExportDestination, ExportDestination__Output as _tapedeck_agent_v1_ExportDestination__Output } from './tapedeck/agent/v1/ExportDestination.js';
+import type { ExportStatus as _tapedeck_agent_v1_ExportStatus, ExportStatus__Output as _tapedeck_agent_v1_ExportStatus__Output } from './tapedeck/agent/v1/ExportStatus.js';
 import type { File as _tapedeck_agent_v1_File, File__Output as _tapedeck_agent_v1_File__Output } from './tapedeck/agent/v1/File.js';
 import type { Filter as _tapedeck_agent_v1_Filter, Filter__Output as _tapedeck_agent_v1_Filter__Output } from './tapedeck/agent/v1/Filter.js';
 import type { Gap as _tapedeck_agent_v1_Gap, Gap__Output as _tapedeck_agent_v1_Gap__Output } from './tapedeck/agent/v1/Gap.js';
+import type { GcsCredentials as _tapedeck_agent_v1_GcsCredentials, GcsCredentials__Output as _tapedeck_agent_v1_GcsCredentials__Output } from './tapedeck/agent/v1/GcsCredentials.js';
+import type { GcsDestination as _tapedeck_agent_v1_GcsDestination, GcsDestination__Output as _tapedeck_agent_v1_GcsDestination__Output } from './tapedeck/agent/v1/GcsDestination.js';
 import type { GetSessionRequest as _tapedeck_agent_v1_GetSessionRequest, GetSessionRequest__Output as _tapedeck_agent_v1_GetSessionRequest__Output } from './tapedeck/agent/v1/GetSessionRequest.js';
 import type { IncludeEntry as _tapedeck_agent_v1_IncludeEntry, IncludeEntry__Output as _tapedeck_agent_v1_IncludeEntry__Output } from './tapedeck/agent/v1/IncludeEntry.js';
 import type { ListSessionsRequest as _tapedeck_agent_v1_ListSessionsRequest, ListSessionsRequest__Output as _tapedeck_agent_v1_ListSessionsRequest__Output } from './tapedeck/agent/v1/ListSessionsRequest.js';
 import type { ListSessionsResponse as _tapedeck_agent_v1_ListSessionsResponse, ListSessionsResponse__Output as _tapedeck_agent_v1_ListSessionsResponse__Output } from './tapedeck/agent/v1/ListSessionsResponse.js';
 import type { Output as _tapedeck_agent_v1_Output, Output__Output as _tapedeck_agent_v1_Output__Output } from './tapedeck/agent/v1/Output.js';
 import type { RecordingRef as _tapedeck_agent_v1_RecordingRef, RecordingRef__Output as _tapedeck_agent_v1_RecordingRef__Output } from './tapedeck/agent/v1/RecordingRef.js';
+import type { RefreshCredentialsRequest as _tapedeck_agent_v1_RefreshCredentialsRequest, RefreshCredentialsRequest__Output as _tapedeck_agent_v1_RefreshCredentialsRequest__Output } from './tapedeck/agent/v1/RefreshCredentialsRequest.js';
+import type { Retention as _tapedeck_agent_v1_Retention, Retention__Output as _tapedeck_agent_v1_Retention__Output } from './tapedeck/agent/v1/Retention.js';
 import type { Rotation as _tapedeck_agent_v1_Rotation, Rotation__Output as _tapedeck_agent_v1_Rotation__Output } from './tapedeck/agent/v1/Rotation.js';
+import type { S3Credentials as _tapedeck_agent_v1_S3Credentials, S3Credentials__Output as _tapedeck_agent_v1_S3Credentials__Output } from './tapedeck/agent/v1/S3Credentials.js';
+import type { S3Destination as _tapedeck_agent_v1_S3Destination, S3Destination__Output as _tapedeck_agent_v1_S3Destination__Output } from './tapedeck/agent/v1/S3Destination.js';
 import type { Session as _tapedeck_agent_v1_Session, Session__Output as _tapedeck_agent_v1_Session__Output } from './tapedeck/agent/v1/Session.js';
 import type { SessionSpec as _tapedeck_agent_v1_SessionSpec, SessionSpec__Output as _tapedeck_agent_v1_SessionSpec__Output } from './tapedeck/agent/v1/SessionSpec.js';
 import type { StartSessionRequest as _tapedeck_agent_v1_StartSessionRequest, StartSessionRequest__Output as _tapedeck_agent_v1_StartSessionRequest__Output } from './tapedeck/agent/v1/StartSessionRequest.js';
@@ -22,6 +31,7 @@ import type { StartSessionResponse as _tapedeck_agent_v1_StartSessionResponse, S
 import type { Statistics as _tapedeck_agent_v1_Statistics, Statistics__Output as _tapedeck_agent_v1_Statistics__Output } from './tapedeck/agent/v1/Statistics.js';
 import type { StopCondition as _tapedeck_agent_v1_StopCondition, StopCondition__Output as _tapedeck_agent_v1_StopCondition__Output } from './tapedeck/agent/v1/StopCondition.js';
 import type { StopSessionRequest as _tapedeck_agent_v1_StopSessionRequest, StopSessionRequest__Output as _tapedeck_agent_v1_StopSessionRequest__Output } from './tapedeck/agent/v1/StopSessionRequest.js';
+import type { StorageStatus as _tapedeck_agent_v1_StorageStatus, StorageStatus__Output as _tapedeck_agent_v1_StorageStatus__Output } from './tapedeck/agent/v1/StorageStatus.js';
 import type { UpdateSessionRequest as _tapedeck_agent_v1_UpdateSessionRequest, UpdateSessionRequest__Output as _tapedeck_agent_v1_UpdateSessionRequest__Output } from './tapedeck/agent/v1/UpdateSessionRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -39,9 +49,14 @@ export interface ProtoGrpcType {
     agent: {
       v1: {
         AgentService: SubtypeConstructor<typeof grpc.Client, _tapedeck_agent_v1_AgentServiceClient> & { service: _tapedeck_agent_v1_AgentServiceDefinition }
+        ExportCredentials: MessageTypeDefinition<_tapedeck_agent_v1_ExportCredentials, _tapedeck_agent_v1_ExportCredentials__Output>
+        ExportDestination: MessageTypeDefinition<_tapedeck_agent_v1_ExportDestination, _tapedeck_agent_v1_ExportDestination__Output>
+        ExportStatus: MessageTypeDefinition<_tapedeck_agent_v1_ExportStatus, _tapedeck_agent_v1_ExportStatus__Output>
         File: MessageTypeDefinition<_tapedeck_agent_v1_File, _tapedeck_agent_v1_File__Output>
         Filter: MessageTypeDefinition<_tapedeck_agent_v1_Filter, _tapedeck_agent_v1_Filter__Output>
         Gap: MessageTypeDefinition<_tapedeck_agent_v1_Gap, _tapedeck_agent_v1_Gap__Output>
+        GcsCredentials: MessageTypeDefinition<_tapedeck_agent_v1_GcsCredentials, _tapedeck_agent_v1_GcsCredentials__Output>
+        GcsDestination: MessageTypeDefinition<_tapedeck_agent_v1_GcsDestination, _tapedeck_agent_v1_GcsDestination__Output>
         GetSessionRequest: MessageTypeDefinition<_tapedeck_agent_v1_GetSessionRequest, _tapedeck_agent_v1_GetSessionRequest__Output>
         IncludeEntry: MessageTypeDefinition<_tapedeck_agent_v1_IncludeEntry, _tapedeck_agent_v1_IncludeEntry__Output>
         ListSessionsRequest: MessageTypeDefinition<_tapedeck_agent_v1_ListSessionsRequest, _tapedeck_agent_v1_ListSessionsRequest__Output>
@@ -50,7 +65,11 @@ export interface ProtoGrpcType {
         OutputFormat: EnumTypeDefinition
         Protocol: EnumTypeDefinition
         RecordingRef: MessageTypeDefinition<_tapedeck_agent_v1_RecordingRef, _tapedeck_agent_v1_RecordingRef__Output>
+        RefreshCredentialsRequest: MessageTypeDefinition<_tapedeck_agent_v1_RefreshCredentialsRequest, _tapedeck_agent_v1_RefreshCredentialsRequest__Output>
+        Retention: MessageTypeDefinition<_tapedeck_agent_v1_Retention, _tapedeck_agent_v1_Retention__Output>
         Rotation: MessageTypeDefinition<_tapedeck_agent_v1_Rotation, _tapedeck_agent_v1_Rotation__Output>
+        S3Credentials: MessageTypeDefinition<_tapedeck_agent_v1_S3Credentials, _tapedeck_agent_v1_S3Credentials__Output>
+        S3Destination: MessageTypeDefinition<_tapedeck_agent_v1_S3Destination, _tapedeck_agent_v1_S3Destination__Output>
         Session: MessageTypeDefinition<_tapedeck_agent_v1_Session, _tapedeck_agent_v1_Session__Output>
         SessionSpec: MessageTypeDefinition<_tapedeck_agent_v1_SessionSpec, _tapedeck_agent_v1_SessionSpec__Output>
         SessionState: EnumTypeDefinition
@@ -60,6 +79,8 @@ export interface ProtoGrpcType {
         StopCondition: MessageTypeDefinition<_tapedeck_agent_v1_StopCondition, _tapedeck_agent_v1_StopCondition__Output>
         StopReason: EnumTypeDefinition
         StopSessionRequest: MessageTypeDefinition<_tapedeck_agent_v1_StopSessionRequest, _tapedeck_agent_v1_StopSessionRequest__Output>
+        StorageFullPolicy: EnumTypeDefinition
+        StorageStatus: MessageTypeDefinition<_tapedeck_agent_v1_StorageStatus, _tapedeck_agent_v1_StorageStatus__Output>
         UpdateSessionRequest: MessageTypeDefinition<_tapedeck_agent_v1_UpdateSessionRequest, _tapedeck_agent_v1_UpdateSessionRequest__Output>
       }
     }

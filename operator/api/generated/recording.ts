@@ -240,6 +240,11 @@ export interface Output {
    */
   formats: OutputFormat[];
   /**
+   * What a session does when the node's storage budget is full (after exported and expired files were deleted): Continue keeps it running and counts what it cannot write as lost; Stop ends it with stopReason StorageFull.
+   * @default "Continue"
+   */
+  onStorageFull: 'Continue' | 'Stop';
+  /**
    * When the agent closes a file and starts the next one; a closed file can be exported.
    * @default {}
    */
@@ -429,10 +434,31 @@ export interface Retention {
    */
   jsonTTL?: string;
   /**
+   * What deleting the Recording does to its data. local: Delete (default) removes the files on every node at once, Retain leaves them to expireAfter. exported: Retain (default) keeps the objects in the bucket (the store's lifecycle rules own them), Delete removes them.
+   * @default {}
+   */
+  onDelete: RecordingSpecRetentionOnDelete;
+  /**
    * Delete all local data of an iteration this long after it ends, a Go duration between 1m and 8760h.
    * @default "72h"
    */
   expireAfter: string;
+}
+
+/**
+ * What deleting the Recording does to its data. local: Delete (default) removes the files on every node at once, Retain leaves them to expireAfter. exported: Retain (default) keeps the objects in the bucket (the store's lifecycle rules own them), Delete removes them.
+ */
+export interface RecordingSpecRetentionOnDelete {
+  /**
+   * Delete removes the local files when the Recording is deleted; Retain leaves them to expireAfter.
+   * @default "Delete"
+   */
+  local: 'Delete' | 'Retain';
+  /**
+   * Retain keeps the exported objects when the Recording is deleted; Delete removes them.
+   * @default "Retain"
+   */
+  exported: 'Delete' | 'Retain';
 }
 
 /**

@@ -6,6 +6,7 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { GetSessionRequest as _tapedeck_agent_v1_GetSessionRequest, GetSessionRequest__Output as _tapedeck_agent_v1_GetSessionRequest__Output } from '../../../tapedeck/agent/v1/GetSessionRequest.js';
 import type { ListSessionsRequest as _tapedeck_agent_v1_ListSessionsRequest, ListSessionsRequest__Output as _tapedeck_agent_v1_ListSessionsRequest__Output } from '../../../tapedeck/agent/v1/ListSessionsRequest.js';
 import type { ListSessionsResponse as _tapedeck_agent_v1_ListSessionsResponse, ListSessionsResponse__Output as _tapedeck_agent_v1_ListSessionsResponse__Output } from '../../../tapedeck/agent/v1/ListSessionsResponse.js';
+import type { RefreshCredentialsRequest as _tapedeck_agent_v1_RefreshCredentialsRequest, RefreshCredentialsRequest__Output as _tapedeck_agent_v1_RefreshCredentialsRequest__Output } from '../../../tapedeck/agent/v1/RefreshCredentialsRequest.js';
 import type { Session as _tapedeck_agent_v1_Session, Session__Output as _tapedeck_agent_v1_Session__Output } from '../../../tapedeck/agent/v1/Session.js';
 import type { StartSessionRequest as _tapedeck_agent_v1_StartSessionRequest, StartSessionRequest__Output as _tapedeck_agent_v1_StartSessionRequest__Output } from '../../../tapedeck/agent/v1/StartSessionRequest.js';
 import type { StartSessionResponse as _tapedeck_agent_v1_StartSessionResponse, StartSessionResponse__Output as _tapedeck_agent_v1_StartSessionResponse__Output } from '../../../tapedeck/agent/v1/StartSessionResponse.js';
@@ -30,6 +31,15 @@ export interface AgentServiceClient extends grpc.Client {
   listSessions(argument: _tapedeck_agent_v1_ListSessionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tapedeck_agent_v1_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
   listSessions(argument: _tapedeck_agent_v1_ListSessionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
   listSessions(argument: _tapedeck_agent_v1_ListSessionsRequest, callback: grpc.requestCallback<_tapedeck_agent_v1_ListSessionsResponse__Output>): grpc.ClientUnaryCall;
+  
+  RefreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  RefreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  RefreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  RefreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  refreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  refreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  refreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
+  refreshCredentials(argument: _tapedeck_agent_v1_RefreshCredentialsRequest, callback: grpc.requestCallback<_tapedeck_agent_v1_Session__Output>): grpc.ClientUnaryCall;
   
   StartSession(argument: _tapedeck_agent_v1_StartSessionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tapedeck_agent_v1_StartSessionResponse__Output>): grpc.ClientUnaryCall;
   StartSession(argument: _tapedeck_agent_v1_StartSessionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tapedeck_agent_v1_StartSessionResponse__Output>): grpc.ClientUnaryCall;
@@ -65,6 +75,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListSessions: grpc.handleUnaryCall<_tapedeck_agent_v1_ListSessionsRequest__Output, _tapedeck_agent_v1_ListSessionsResponse>;
   
+  RefreshCredentials: grpc.handleUnaryCall<_tapedeck_agent_v1_RefreshCredentialsRequest__Output, _tapedeck_agent_v1_Session>;
+  
   StartSession: grpc.handleUnaryCall<_tapedeck_agent_v1_StartSessionRequest__Output, _tapedeck_agent_v1_StartSessionResponse>;
   
   StopSession: grpc.handleUnaryCall<_tapedeck_agent_v1_StopSessionRequest__Output, _tapedeck_agent_v1_Session>;
@@ -76,6 +88,7 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
 export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   GetSession: MethodDefinition<_tapedeck_agent_v1_GetSessionRequest, _tapedeck_agent_v1_Session, _tapedeck_agent_v1_GetSessionRequest__Output, _tapedeck_agent_v1_Session__Output>
   ListSessions: MethodDefinition<_tapedeck_agent_v1_ListSessionsRequest, _tapedeck_agent_v1_ListSessionsResponse, _tapedeck_agent_v1_ListSessionsRequest__Output, _tapedeck_agent_v1_ListSessionsResponse__Output>
+  RefreshCredentials: MethodDefinition<_tapedeck_agent_v1_RefreshCredentialsRequest, _tapedeck_agent_v1_Session, _tapedeck_agent_v1_RefreshCredentialsRequest__Output, _tapedeck_agent_v1_Session__Output>
   StartSession: MethodDefinition<_tapedeck_agent_v1_StartSessionRequest, _tapedeck_agent_v1_StartSessionResponse, _tapedeck_agent_v1_StartSessionRequest__Output, _tapedeck_agent_v1_StartSessionResponse__Output>
   StopSession: MethodDefinition<_tapedeck_agent_v1_StopSessionRequest, _tapedeck_agent_v1_Session, _tapedeck_agent_v1_StopSessionRequest__Output, _tapedeck_agent_v1_Session__Output>
   UpdateSession: MethodDefinition<_tapedeck_agent_v1_UpdateSessionRequest, _tapedeck_agent_v1_Session, _tapedeck_agent_v1_UpdateSessionRequest__Output, _tapedeck_agent_v1_Session__Output>

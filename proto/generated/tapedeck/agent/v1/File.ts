@@ -16,6 +16,9 @@ export interface File {
   'closeTime'?: (_google_protobuf_Timestamp | null);
   'interfaces'?: (string)[];
   'linkType'?: (number);
+  'exportedUrl'?: (string);
+  'deletedTime'?: (_google_protobuf_Timestamp | null);
+  'deletedReason'?: (string);
 }
 
 export interface File__Output {
@@ -29,4 +32,7 @@ export interface File__Output {
   'closeTime': (_google_protobuf_Timestamp__Output | null);
   'interfaces': (string)[];
   'linkType': (number);
+  'exportedUrl': (string);
+  'deletedTime': (_google_protobuf_Timestamp__Output | null);
+  'deletedReason': (string);
 }

@@ -2,13 +2,16 @@
 // Original file: proto/tapedeck/agent/v1/agent.proto
 
 import type { Session as _tapedeck_agent_v1_Session, Session__Output as _tapedeck_agent_v1_Session__Output } from '../../../tapedeck/agent/v1/Session.js';
+import type { StorageStatus as _tapedeck_agent_v1_StorageStatus, StorageStatus__Output as _tapedeck_agent_v1_StorageStatus__Output } from '../../../tapedeck/agent/v1/StorageStatus.js';
 
 export interface ListSessionsResponse {
   'nodeName'?: (string);
   'sessions'?: (_tapedeck_agent_v1_Session)[];
+  'storage'?: (_tapedeck_agent_v1_StorageStatus | null);
 }
 
 export interface ListSessionsResponse__Output {
   'nodeName': (string);
   'sessions': (_tapedeck_agent_v1_Session__Output)[];
+  'storage': (_tapedeck_agent_v1_StorageStatus__Output | null);
 }

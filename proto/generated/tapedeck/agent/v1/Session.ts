@@ -8,6 +8,8 @@ import type { Statistics as _tapedeck_agent_v1_Statistics, Statistics__Output as
 import type { File as _tapedeck_agent_v1_File, File__Output as _tapedeck_agent_v1_File__Output } from '../../../tapedeck/agent/v1/File.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../../google/protobuf/Timestamp.js';
 import type { Gap as _tapedeck_agent_v1_Gap, Gap__Output as _tapedeck_agent_v1_Gap__Output } from '../../../tapedeck/agent/v1/Gap.js';
+import type { ExportStatus as _tapedeck_agent_v1_ExportStatus, ExportStatus__Output as _tapedeck_agent_v1_ExportStatus__Output } from '../../../tapedeck/agent/v1/ExportStatus.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface Session {
   'id'?: (string);
@@ -22,6 +24,12 @@ export interface Session {
   'stopTime'?: (_google_protobuf_Timestamp | null);
   'segment'?: (number);
   'gaps'?: (_tapedeck_agent_v1_Gap)[];
+  'export'?: (_tapedeck_agent_v1_ExportStatus | null);
+  'storageFull'?: (boolean);
+  'packetsLostStorage'?: (number | string | Long);
+  'bytesLostStorage'?: (number | string | Long);
+  'expired'?: (boolean);
+  'expireTime'?: (_google_protobuf_Timestamp | null);
 }
 
 export interface Session__Output {
@@ -37,4 +45,10 @@ export interface Session__Output {
   'stopTime': (_google_protobuf_Timestamp__Output | null);
   'segment': (number);
   'gaps': (_tapedeck_agent_v1_Gap__Output)[];
+  'export': (_tapedeck_agent_v1_ExportStatus__Output | null);
+  'storageFull': (boolean);
+  'packetsLostStorage': (number);
+  'bytesLostStorage': (number);
+  'expired': (boolean);
+  'expireTime': (_google_protobuf_Timestamp__Output | null);
 }

@@ -6,6 +6,9 @@ import type { Filter as _tapedeck_agent_v1_Filter, Filter__Output as _tapedeck_a
 import type { StopCondition as _tapedeck_agent_v1_StopCondition, StopCondition__Output as _tapedeck_agent_v1_StopCondition__Output } from '../../../tapedeck/agent/v1/StopCondition.js';
 import type { Output as _tapedeck_agent_v1_Output, Output__Output as _tapedeck_agent_v1_Output__Output } from '../../../tapedeck/agent/v1/Output.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../../google/protobuf/Timestamp.js';
+import type { Retention as _tapedeck_agent_v1_Retention, Retention__Output as _tapedeck_agent_v1_Retention__Output } from '../../../tapedeck/agent/v1/Retention.js';
+import type { StorageFullPolicy as _tapedeck_agent_v1_StorageFullPolicy, StorageFullPolicy__Output as _tapedeck_agent_v1_StorageFullPolicy__Output } from '../../../tapedeck/agent/v1/StorageFullPolicy.js';
+import type { ExportDestination as _tapedeck_agent_v1_ExportDestination, ExportDestination__Output as _tapedeck_agent_v1_ExportDestination__Output } from '../../../tapedeck/agent/v1/ExportDestination.js';
 
 export interface SessionSpec {
   'recording'?: (_tapedeck_agent_v1_RecordingRef | null);
@@ -17,6 +20,9 @@ export interface SessionSpec {
   'filePrefix'?: (string);
   'labels'?: ({[key: string]: string});
   'windowEnd'?: (_google_protobuf_Timestamp | null);
+  'retention'?: (_tapedeck_agent_v1_Retention | null);
+  'onStorageFull'?: (_tapedeck_agent_v1_StorageFullPolicy);
+  'export'?: (_tapedeck_agent_v1_ExportDestination | null);
 }
 
 export interface SessionSpec__Output {
@@ -29,4 +35,7 @@ export interface SessionSpec__Output {
   'filePrefix': (string);
   'labels': ({[key: string]: string});
   'windowEnd': (_google_protobuf_Timestamp__Output | null);
+  'retention': (_tapedeck_agent_v1_Retention__Output | null);
+  'onStorageFull': (_tapedeck_agent_v1_StorageFullPolicy__Output);
+  'export': (_tapedeck_agent_v1_ExportDestination__Output | null);
 }

@@ -2,14 +2,17 @@
 // Original file: proto/tapedeck/agent/v1/agent.proto
 
 import type { SessionSpec as _tapedeck_agent_v1_SessionSpec, SessionSpec__Output as _tapedeck_agent_v1_SessionSpec__Output } from '../../../tapedeck/agent/v1/SessionSpec.js';
+import type { ExportCredentials as _tapedeck_agent_v1_ExportCredentials, ExportCredentials__Output as _tapedeck_agent_v1_ExportCredentials__Output } from '../../../tapedeck/agent/v1/ExportCredentials.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StartSessionRequest {
   'spec'?: (_tapedeck_agent_v1_SessionSpec | null);
   'leaderEpoch'?: (number | string | Long);
+  'exportCredentials'?: (_tapedeck_agent_v1_ExportCredentials | null);
 }
 
 export interface StartSessionRequest__Output {
   'spec': (_tapedeck_agent_v1_SessionSpec__Output | null);
   'leaderEpoch': (number);
+  'exportCredentials': (_tapedeck_agent_v1_ExportCredentials__Output | null);
 }
