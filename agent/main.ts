@@ -16,6 +16,9 @@ import { LeaderFence } from './server/leader-fence.js';
 import type { CreateWriter } from './session/ports.js';
 import { SessionManager } from './session/session-manager.js';
 import { StateStore } from './state/state-store.js';
+import { CredentialVault } from './export/export-credentials.js';
+import { makeTarget } from './export/destination-target.js';
+import { ExportService } from './export/export-service.js';
 
 /** The state store lives here, below the data directory (on the data volume). */
 export const STATE_DIR = 'state';
@@ -62,15 +65,25 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   const store = StateStore.open(path.join(config.dataDir, STATE_DIR));
   const tls = await readTls(config);
   if (!tls) logger.warn('Serving without TLS (--insecure): for local development only');
+  const credentials = new CredentialVault();
+  const exports = new ExportService({
+    nodeName: config.nodeName,
+    store,
+    credentials,
+    makeTarget,
+    clock: systemClock,
+    logger: logger.child({ component: 'export' }),
+  });
   const manager = new SessionManager({
     nodeName: config.nodeName,
     dataDir: config.dataDir,
     maxConcurrentSessions: config.maxSessions,
     logger,
-    ports: { openCapture, createWriter, clock: systemClock, journal: store },
+    ports: { openCapture, createWriter, clock: systemClock, journal: store, observers: [exports] },
   });
   const recovered = await manager.recover();
-  logger.info({ ...recovered, leaderEpoch: store.leaderEpoch() }, 'Recovered state');
+  const exportRecovered = exports.recover();
+  logger.info({ ...recovered, export: exportRecovered, leaderEpoch: store.leaderEpoch() }, 'Recovered state');
   const server = await startAgentServer({
     listen: config.listen,
     tls,
@@ -79,6 +92,8 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     hubbleInterface: config.hubbleInterface,
     logger,
     fence: new LeaderFence(store, logger),
+    credentials,
+    exports,
     allowedClients: config.allowedClients,
   });
   logger.info(
@@ -99,6 +114,8 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   });
   const stopped = await manager.shutdown();
   await server.shutdown(SHUTDOWN_GRACE_MS);
+  // Uploads in flight stop here; their checkpoints let the next agent resume them.
+  exports.close();
   store.close();
   logger.info({ sessions: stopped.length, files: stopped.reduce((n, s) => n + s.files.length, 0) }, 'Stopped');
   return 0;

@@ -12,6 +12,8 @@ export const ExportErrorCode = {
   Integrity: 'TD_ERR_EXPORT_INTEGRITY',
   /** The local file changed or vanished while it was being uploaded. */
   LocalFile: 'TD_ERR_EXPORT_LOCAL_FILE',
+  /** The session exports with the operator's credentials and has none yet (agent restarted). */
+  NoCredentials: 'TD_ERR_EXPORT_NO_CREDENTIALS',
   /** The upload was cancelled (agent shutting down). */
   Aborted: 'TD_ERR_EXPORT_ABORTED',
 } as const;

@@ -69,6 +69,11 @@ export interface ExportQueueOptions {
   readonly clock: Clock;
   readonly concurrency?: number;
   readonly events?: ExportEvents;
+  /**
+   * Asked after a failure: true drops the file instead of retrying (it is gone from the node, e.g. a
+   * TTL removed it before it could be exported). Default: retry for ever.
+   */
+  readonly giveUp?: (file: ExportFile, error: ExportError) => Promise<boolean>;
 }
 
 export class ExportQueue {
@@ -193,6 +198,11 @@ export class ExportQueue {
           : new ExportError(ExportErrorCode.Unavailable, `Exporting ${file.path}: ${String(error)}`, { cause: error });
       run.failedAttempts++;
       run.lastError = failure.message;
+      if (await this.options.giveUp?.(file, failure).catch(() => false)) {
+        run.pending--;
+        this.scheduleManifest(run);
+        return;
+      }
       const delay = Math.min(MAX_RETRY_DELAY_MS, MIN_RETRY_DELAY_MS * 2 ** attempt);
       this.options.events?.failed?.(file, failure, attempt + 1, delay);
       this.retryLater({ file, attempt: attempt + 1 }, delay);

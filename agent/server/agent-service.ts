@@ -14,7 +14,7 @@ import type { BuildFilter } from './hubble-request.js';
 import type { LeaderFence } from './leader-fence.js';
 import { invalid } from './request-error.js';
 import { toServiceError } from './status.js';
-import { sessionProto, STOP_REASON_FROM_PROTO } from './to-proto.js';
+import { sessionProto, STOP_REASON_FROM_PROTO, type ExportView } from './to-proto.js';
 
 export interface AgentServiceOptions {
   readonly manager: SessionManager;
@@ -24,6 +24,8 @@ export interface AgentServiceOptions {
   readonly fence: LeaderFence;
   /** Export credentials by session, in memory only. */
   readonly credentials: CredentialVault;
+  /** Session.export and exported files (absent: nothing exports, e.g. in tests of capture alone). */
+  readonly exports?: ExportView;
 }
 
 /** Runs `work` and answers the unary call with its result or its error's status. */
@@ -52,7 +54,7 @@ function sessionId(id: string): string {
 }
 
 export function agentHandlers(options: AgentServiceOptions): AgentServiceHandlers {
-  const { manager, buildFilter, logger, fence, credentials } = options;
+  const { manager, buildFilter, logger, fence, credentials, exports } = options;
   return {
     StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
       fence.admit(request.leaderEpoch, 'StartSession');
@@ -62,19 +64,21 @@ export function agentHandlers(options: AgentServiceOptions): AgentServiceHandler
       // Held before the session starts, so its first closed file finds them.
       if (granted) credentials.set(spec.id, granted);
       const { session, created } = await manager.start(spec);
-      return { session: sessionProto(session.snapshot()), created };
+      return { session: sessionProto(session.snapshot(), exports), created };
     }),
     StopSession: unary(logger, 'StopSession', async (request) => {
       fence.admit(request.leaderEpoch, 'StopSession');
       const reason = STOP_REASON_FROM_PROTO[String(request.reason)] ?? StopReason.Stopped;
-      return sessionProto(await manager.stop(sessionId(request.id), reason));
+      return sessionProto(await manager.stop(sessionId(request.id), reason), exports);
     }),
-    GetSession: unary(logger, 'GetSession', (request) => sessionProto(manager.get(sessionId(request.id)).snapshot())),
+    GetSession: unary(logger, 'GetSession', (request) =>
+      sessionProto(manager.get(sessionId(request.id)).snapshot(), exports),
+    ),
     UpdateSession: unary(logger, 'UpdateSession', async (request) => {
       fence.admit(request.leaderEpoch, 'UpdateSession');
       const id = sessionId(request.id);
       if (!request.filter) throw invalid('filter', 'is required');
-      return sessionProto(await manager.update(id, agentFilter(request.filter, 'filter', buildFilter)));
+      return sessionProto(await manager.update(id, agentFilter(request.filter, 'filter', buildFilter)), exports);
     }),
     RefreshCredentials: unary(logger, 'RefreshCredentials', (request) => {
       fence.admit(request.leaderEpoch, 'RefreshCredentials');
@@ -85,11 +89,11 @@ export function agentHandlers(options: AgentServiceOptions): AgentServiceHandler
       const granted = exportCredentials('exportCredentials', request.exportCredentials, session.spec.export);
       if (!granted) throw invalid('exportCredentials', 'is required');
       credentials.set(session.id, granted);
-      return sessionProto(session.snapshot());
+      return sessionProto(session.snapshot(), exports);
     }),
     ListSessions: unary(logger, 'ListSessions', (request) => ({
       nodeName: manager.nodeName,
-      sessions: manager.list(request.recordingUid).map(sessionProto),
+      sessions: manager.list(request.recordingUid).map((s) => sessionProto(s, exports)),
     })),
   };
 }

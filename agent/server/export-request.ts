@@ -39,7 +39,10 @@ export function storageFullPolicy(value: unknown): StorageFullPolicy {
 
 function prefix(field: string, value: string): string {
   if (!PREFIX.test(value) || value.startsWith('/') || value.endsWith('/') || value.includes('//')) {
-    throw invalid(field, `${JSON.stringify(value.slice(0, 64))} is not a key prefix (no leading, trailing or double '/')`);
+    throw invalid(
+      field,
+      `${JSON.stringify(value.slice(0, 64))} is not a key prefix (no leading, trailing or double '/')`,
+    );
   }
   if (value.split('/').includes('..') || value.split('/').includes('.')) {
     throw invalid(field, `must not contain a '.' or '..' segment`);

@@ -6,6 +6,7 @@ import { loadAgentProto, loadRecorderProto } from '../../proto/load.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { CredentialVault } from '../export/export-credentials.js';
 import { agentHandlers } from './agent-service.js';
+import type { ExportView } from './to-proto.js';
 import type { LeaderFence } from './leader-fence.js';
 import type { BuildFilter } from './hubble-request.js';
 import { REQUEST_LIMITS } from './limits.js';
@@ -39,6 +40,7 @@ export interface AgentServerOptions {
   readonly fence: LeaderFence;
   /** Export credentials by session (in memory only); a fresh vault when absent. */
   readonly credentials?: CredentialVault;
+  readonly exports?: ExportView;
   /** Client identities (certificate CN, DNS or URI SAN) served with TLS; default the operator's only. */
   readonly allowedClients?: readonly string[];
 }
@@ -90,6 +92,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       logger: options.logger,
       fence: options.fence,
       credentials: options.credentials ?? new CredentialVault(),
+      ...(options.exports && { exports: options.exports }),
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {

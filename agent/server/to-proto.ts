@@ -7,7 +7,10 @@ import type { OutputFormat } from '../../proto/generated/tapedeck/agent/v1/Outpu
 import type { SessionState as SessionStateProto } from '../../proto/generated/tapedeck/agent/v1/SessionState.js';
 import type { StopReason as StopReasonProto } from '../../proto/generated/tapedeck/agent/v1/StopReason.js';
 import type { SessionSnapshot, SessionState, SessionStats } from '../session/session-snapshot.js';
-import type { SessionSpec } from '../session/session-spec.js';
+import type { ExportDestination, SessionSpec } from '../session/session-spec.js';
+import type { ExportDestination as ExportDestinationProto } from '../../proto/generated/tapedeck/agent/v1/ExportDestination.js';
+import type { ExportStatus } from '../../proto/generated/tapedeck/agent/v1/ExportStatus.js';
+import type { ExportedFile, SessionExportStatus } from '../export/export-service.js';
 import type { StopReason } from '../session/stop-condition.js';
 
 export function timestamp(date: Date): Timestamp {
@@ -82,10 +85,56 @@ function specProto(spec: SessionSpec): SessionSpecProto {
     filePrefix: spec.filePrefix,
     labels: { ...spec.labels },
     ...(spec.windowEndMs !== undefined && { windowEnd: timestamp(new Date(spec.windowEndMs)) }),
+    ...(spec.retention && {
+      retention: {
+        pcapTtl: duration(spec.retention.pcapTtlMs),
+        jsonTtl: duration(spec.retention.jsonTtlMs),
+        expireAfter: duration(spec.retention.expireAfterMs),
+      },
+    }),
+    onStorageFull: spec.onStorageFull === 'Stop' ? 'STORAGE_FULL_POLICY_STOP' : 'STORAGE_FULL_POLICY_CONTINUE',
+    ...(spec.export && { export: exportDestinationProto(spec.export) }),
   };
 }
 
-export function sessionProto(snapshot: SessionSnapshot): Session {
+/** What the export stage knows of a session (agent/export/export-service.ts), for Session.export. */
+export interface ExportView {
+  status(sessionId: string): SessionExportStatus | undefined;
+  exportedFile(sessionId: string, path: string): ExportedFile | undefined;
+}
+
+function exportStatusProto(status: SessionExportStatus): ExportStatus {
+  return {
+    filesPending: status.filesPending,
+    filesExported: status.filesExported,
+    failedAttempts: status.failedAttempts,
+    lastErrorCode: status.lastErrorCode,
+    lastError: status.lastError,
+    manifestUrl: status.manifestUrl,
+    manifestComplete: status.manifestComplete,
+    ...(status.credentialsExpiryMs !== undefined && {
+      credentialsExpiry: timestamp(new Date(status.credentialsExpiryMs)),
+    }),
+    filesExpiredUnexported: status.filesExpiredUnexported,
+  };
+}
+
+function exportDestinationProto(destination: ExportDestination): ExportDestinationProto {
+  return destination.kind === 's3'
+    ? {
+        s3: {
+          bucket: destination.bucket,
+          prefix: destination.prefix,
+          region: destination.region,
+          endpoint: destination.endpoint,
+          forcePathStyle: destination.forcePathStyle,
+        },
+      }
+    : { gcs: { bucket: destination.bucket, prefix: destination.prefix, endpoint: destination.endpoint } };
+}
+
+export function sessionProto(snapshot: SessionSnapshot, exports?: ExportView): Session {
+  const exportStatus = exports?.status(snapshot.id);
   return {
     id: snapshot.id,
     nodeName: snapshot.nodeName,
@@ -94,21 +143,26 @@ export function sessionProto(snapshot: SessionSnapshot): Session {
     stopReason: snapshot.stopReason ? REASON[snapshot.stopReason] : 'STOP_REASON_UNSPECIFIED',
     message: snapshot.message,
     stats: { ...snapshot.stats },
-    files: snapshot.files.map((f) => ({
-      path: f.path,
-      format: formatProto(f.format),
-      bytes: f.bytes,
-      packets: f.packets,
-      sha256: f.sha256,
-      closed: f.closed,
-      ...(f.firstPacketTime && { firstPacketTime: timestamp(f.firstPacketTime) }),
-      ...(f.closeTime && { closeTime: timestamp(f.closeTime) }),
-      interfaces: [...f.interfaces],
-      linkType: f.linkType,
-    })),
+    files: snapshot.files.map((f) => {
+      const exported = exports?.exportedFile(snapshot.id, f.path);
+      return {
+        path: f.path,
+        format: formatProto(f.format),
+        bytes: f.bytes,
+        packets: f.packets,
+        sha256: f.sha256 || (exported?.sha256 ?? ''),
+        closed: f.closed,
+        ...(f.firstPacketTime && { firstPacketTime: timestamp(f.firstPacketTime) }),
+        ...(f.closeTime && { closeTime: timestamp(f.closeTime) }),
+        interfaces: [...f.interfaces],
+        linkType: f.linkType,
+        exportedUrl: exported?.url ?? '',
+      };
+    }),
     startTime: timestamp(snapshot.startTime),
     ...(snapshot.stopTime && { stopTime: timestamp(snapshot.stopTime) }),
     segment: snapshot.segment,
     gaps: snapshot.gaps.map((g) => ({ from: timestamp(g.from), to: timestamp(g.to), reason: g.reason })),
+    ...(exportStatus && { export: exportStatusProto(exportStatus) }),
   };
 }

@@ -83,7 +83,9 @@ export class SessionJournalWriter {
   }
 
   fileClosed(file: OutputFile): void {
-    this.guard(() => this.ports.journal.putFile(this.storedFile(file, file.sha256 ?? '')));
+    const stored = this.storedFile(file, file.sha256 ?? '');
+    this.guard(() => this.ports.journal.putFile(stored));
+    for (const observer of this.ports.observers ?? []) observer.fileClosed?.(this.spec, stored);
   }
 
   /** Hashes the closed files that have no hash yet, records them and returns their rows. */
@@ -94,7 +96,8 @@ export class SessionJournalWriter {
         rows.push(this.sessionFile(file));
         continue;
       }
-      const sha256 = file.sha256 ?? (await sha256File(file.path).catch(() => ''));
+      // An exported file is hashed once, by the upload that reads it anyway (agent/export/).
+      const sha256 = file.sha256 ?? (this.spec.export ? '' : await sha256File(file.path).catch(() => ''));
       this.guard(() => this.ports.journal.putFile(this.storedFile(file, sha256)));
       rows.push({ ...this.sessionFile(file), sha256, closed: true });
     }
@@ -112,7 +115,8 @@ export class SessionJournalWriter {
     // Hubble Record streams end with their stream and are not resumed.
     this.paused = reason === StopReason.Shutdown && state !== 'Failed' && this.spec.recording !== undefined;
     const stored = this.paused ? StoredState.Paused : state === 'Failed' ? StoredState.Failed : StoredState.Stopped;
-    this.putSession(stored, lost, { stopReason: reason, message, stopMs });
+    const record = this.putSession(stored, lost, { stopReason: reason, message, stopMs });
+    if (!this.paused) for (const observer of this.ports.observers ?? []) observer.sessionEnded?.(this.spec, record);
   }
 
   sessionFile(file: OutputFile): SessionFile {
@@ -154,26 +158,26 @@ export class SessionJournalWriter {
     state: StoredState,
     lost: { packets: number; bytes: number },
     end?: { stopReason: StopReason; message: string; stopMs: number },
-  ): void {
+  ): StoredSession {
     const now = this.ports.clock.now();
-    this.guard(() =>
-      this.ports.journal.putSession({
-        id: this.spec.id,
-        spec: this.spec,
-        state,
-        ...(end && { stopReason: end.stopReason, stopMs: end.stopMs }),
-        message: end?.message ?? '',
-        firstStartMs: this.firstStartMs,
-        segment: this.segment,
-        segmentStartMs: this.segmentStartMs,
-        aliveMs: now,
-        priorLostPackets: this.prior.lostPackets,
-        priorLostBytes: this.prior.lostBytes,
-        segmentLostPackets: lost.packets,
-        segmentLostBytes: lost.bytes,
-        gaps: this.gaps,
-      }),
-    );
+    const record: StoredSession = {
+      id: this.spec.id,
+      spec: this.spec,
+      state,
+      ...(end && { stopReason: end.stopReason, stopMs: end.stopMs }),
+      message: end?.message ?? '',
+      firstStartMs: this.firstStartMs,
+      segment: this.segment,
+      segmentStartMs: this.segmentStartMs,
+      aliveMs: now,
+      priorLostPackets: this.prior.lostPackets,
+      priorLostBytes: this.prior.lostBytes,
+      segmentLostPackets: lost.packets,
+      segmentLostBytes: lost.bytes,
+      gaps: this.gaps,
+    };
+    this.guard(() => this.ports.journal.putSession(record));
+    return record;
   }
 
   /** A state store that cannot be written must not stop the capture: it is logged once. */

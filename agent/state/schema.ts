@@ -1,6 +1,6 @@
 // The state store's tables. Later stages add columns with ALTER TABLE and bump
 // SCHEMA_VERSION; an agent refuses a database newer than itself.
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -52,8 +52,19 @@ CREATE TABLE IF NOT EXISTS files (
   -- Later stages: TTL deadline (pcapTTL/jsonTTL) and export.
   delete_after_ms INTEGER,
   uploaded_key TEXT,
-  uploaded_ms INTEGER
+  uploaded_ms INTEGER,
+  -- JSON UploadCheckpoint of an upload under way (upload id and acknowledged parts, or a GCS
+  -- session URI and offset); never credentials. NULL once exported.
+  upload_checkpoint TEXT
 ) STRICT;
 
 CREATE INDEX IF NOT EXISTS files_by_session ON files (session_id, segment);
 `;
+
+/**
+ * What each schema version adds to a database of the version before it, run in order on open.
+ * (CREATE TABLE IF NOT EXISTS above creates new databases complete.)
+ */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  2: 'ALTER TABLE files ADD COLUMN upload_checkpoint TEXT;',
+};

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../session/stop-condition.js';
 import type { SessionSpec } from '../session/session-spec.js';
+import { DatabaseSync } from 'node:sqlite';
+import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { StateStore, StateStoreError } from './state-store.js';
 import { StoredState, type StoredFile, type StoredSession } from './stored-records.js';
 
@@ -116,6 +118,34 @@ describe('StateStore', () => {
     store.setMeta('schema_version', '99');
     store.close();
     expect(() => StateStore.open(dir)).toThrow(StateStoreError);
-    expect(() => StateStore.open(dir)).toThrow(/schema version 99, newer than this agent's 1/);
+    expect(() => StateStore.open(dir)).toThrow(
+      new RegExp(`schema version 99, newer than this agent's ${SCHEMA_VERSION}`),
+    );
+  });
+
+  it('should migrate a version 1 database and keep export progress across a session re-recording a file', () => {
+    const db = new DatabaseSync(path.join(dir, 'agent.db'));
+    db.exec(SCHEMA.replace(/,\s*-- JSON UploadCheckpoint[^\n]*\n[^\n]*\n\s*upload_checkpoint TEXT/, ''));
+    db.exec("INSERT INTO meta (key, value) VALUES ('schema_version', '1')");
+    expect(db.prepare("SELECT name FROM pragma_table_info('files') WHERE name = 'upload_checkpoint'").all()).toEqual(
+      [],
+    );
+    db.close();
+    const store = StateStore.open(dir);
+    expect(store.meta('schema_version')).toBe(String(SCHEMA_VERSION));
+    store.putSession(session);
+    store.putFile(file);
+    store.saveUploadCheckpoint(file.path, '{"kind":"s3"}');
+    expect(store.uploadCheckpoint(file.path)).toBe('{"kind":"s3"}');
+    store.markExported(file.path, 'prefix/key.pcap', 'a'.repeat(64), 1234);
+    // The session records the file again (its final listing) without its upload columns or hash.
+    store.putFile({ ...file, sha256: '' });
+    expect(store.files(session.id)[0]).toMatchObject({
+      uploadedKey: 'prefix/key.pcap',
+      uploadedMs: 1234,
+      sha256: 'a'.repeat(64),
+    });
+    expect(store.uploadCheckpoint(file.path)).toBeUndefined();
+    store.close();
   });
 });

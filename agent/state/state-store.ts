@@ -18,7 +18,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { StoredFile, StoredSession } from './stored-records.js';
 import { fileFromRow, fileParams, sessionFromRow, sessionParams } from './stored-records.js';
 
@@ -57,8 +57,20 @@ export class StateStore {
     else if (Number(version) > SCHEMA_VERSION) {
       store.close();
       throw new StateStoreError(`${file} has schema version ${version}, newer than this agent's ${SCHEMA_VERSION}`);
+    } else if (Number(version) < SCHEMA_VERSION) {
+      store.migrate(Number(version));
     }
     return store;
+  }
+
+  private migrate(from: number): void {
+    this.transaction(() => {
+      for (let version = from + 1; version <= SCHEMA_VERSION; version++) {
+        const sql = MIGRATIONS[version];
+        if (sql !== undefined) this.db.exec(sql);
+      }
+      this.setMeta('schema_version', String(SCHEMA_VERSION));
+    });
   }
 
   close(): void {
@@ -116,7 +128,18 @@ export class StateStore {
   putFile(file: StoredFile): void {
     const p = fileParams(file);
     const columns = Object.keys(p);
-    const updates = columns.filter((c) => c !== 'path').map((c) => `${c} = excluded.${c}`);
+    // A session re-recording a file (its close, the final listing) must not clear what export and
+    // retention set through their own calls.
+    const kept = new Set(['uploaded_key', 'uploaded_ms', 'delete_after_ms']);
+    const updates = columns
+      .filter((c) => c !== 'path')
+      .map((c) =>
+        kept.has(c)
+          ? `${c} = COALESCE(excluded.${c}, ${c})`
+          : c === 'sha256'
+            ? `sha256 = CASE WHEN excluded.sha256 = '' THEN sha256 ELSE excluded.sha256 END`
+            : `${c} = excluded.${c}`,
+      );
     this.prepare(
       `INSERT INTO files (${columns.join(', ')}) VALUES (${columns.map((c) => `:${c}`).join(', ')})
        ON CONFLICT(path) DO UPDATE SET ${updates.join(', ')}`,
@@ -131,6 +154,24 @@ export class StateStore {
     return this.prepare('SELECT * FROM files WHERE session_id = ? ORDER BY segment, open_ms, path')
       .all(sessionId)
       .map((row) => fileFromRow(row));
+  }
+
+  /** Saves the checkpoint of an upload under way (JSON of an UploadCheckpoint; never credentials). */
+  saveUploadCheckpoint(path: string, checkpoint: string): void {
+    this.prepare('UPDATE files SET upload_checkpoint = ? WHERE path = ?').run(checkpoint, path);
+  }
+
+  uploadCheckpoint(path: string): string | undefined {
+    const row = this.prepare('SELECT upload_checkpoint FROM files WHERE path = ?').get(path) as
+      { upload_checkpoint: string | null } | undefined;
+    return row?.upload_checkpoint ?? undefined;
+  }
+
+  /** The file is in the store: its key, the sha256 the upload computed, when; the checkpoint is done. */
+  markExported(path: string, key: string, sha256: string, atMs: number): void {
+    this.prepare(
+      'UPDATE files SET uploaded_key = ?, uploaded_ms = ?, sha256 = ?, upload_checkpoint = NULL WHERE path = ?',
+    ).run(key, atMs, sha256, path);
   }
 
   /** Runs `work` in one transaction (all or nothing). */

@@ -11,12 +11,16 @@ export interface MinIO {
   facts: S3Facts;
 }
 
-/** Starts MinIO on a loopback port with its own root credentials and a data dir under runDir. */
-export async function startMinio(binary: string, runDir: string, timeoutMs = 30_000): Promise<MinIO> {
-  const port = await freePort();
+/**
+ * Starts MinIO on a loopback port with its own root credentials and a data dir under runDir.
+ * `again`: the facts of a MinIO this started before on the same runDir, to start it again on the same
+ * port, credentials and data (an outage test).
+ */
+export async function startMinio(binary: string, runDir: string, timeoutMs = 30_000, again?: S3Facts): Promise<MinIO> {
+  const port = again ? Number(new URL(again.endpoint).port) : await freePort();
   const dataDir = join(runDir, 'minio-data');
   await mkdir(dataDir, { recursive: true });
-  const facts: S3Facts = {
+  const facts: S3Facts = again ?? {
     endpoint: `http://127.0.0.1:${port}`,
     accessKeyId: `tapedeck-${randomBytes(4).toString('hex')}`,
     secretAccessKey: randomBytes(18).toString('base64url'),
