@@ -15,6 +15,9 @@ import { CertificateExpiry } from './ops/cert-expiry.js';
 import { startHttpServer } from './ops/http-server.js';
 import { LeaderElector } from './ops/leader-election.js';
 import { OperatorMetrics } from './ops/metrics.js';
+import { ExportGrants } from './export/export-grants.js';
+import { loadExportDefaults } from './export/export-defaults.js';
+import { secretReader } from './export/secret-reader.js';
 
 function loadKubeConfig(config: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -59,6 +62,13 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     tls.onAgentCertificate = expiry.seenAgent;
     await expiry.watchOwn(tls.certFile);
   }
+  const exports = new ExportGrants({
+    readSecret: secretReader(kubeConfig),
+    operatorNamespace: config.namespace,
+    defaults: await loadExportDefaults(config.export.defaultsFile),
+    roleArn: config.export.roleArn,
+    useSts: config.export.useSts,
+  });
   let agentClient: GrpcAgentClient | undefined;
   let elector: LeaderElector | undefined;
   let fenced: (() => void) | undefined;
@@ -71,6 +81,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
     identity: config.identity,
     watchNamespace: config.watchNamespace,
     tenancy: config.tenancy,
+    exports,
     leadership: {
       get canAct() {
         return elector === undefined ? true : elector.canAct;

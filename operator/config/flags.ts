@@ -22,6 +22,10 @@ export const USAGE = `Usage: tapedeck-operator [flags]
   --tenancy-policy NAME      run Recordings without podSelector only while this ValidatingAdmissionPolicy and
                              its binding enforce (default: tapedeck-recording-tenancy)
   --node-wide-namespaces NS,...  namespaces whose Recordings without podSelector run without that policy
+  --export-defaults FILE     default export destination, JSON in spec.export's shape (default: $TAPEDECK_EXPORT_DEFAULTS)
+  --export-role-arn ARN      role STS AssumeRole assumes for short-lived S3 credentials (MinIO ignores it)
+  --export-sts BOOL          mint short-lived, prefix-scoped S3 credentials with STS (default: true); false
+                             sends the Secret's keys as they are
   --log-level LEVEL          pino level (default: info)`;
 
 export class FlagError extends Error {
@@ -45,6 +49,8 @@ export interface OperatorConfig {
   tls: { ca: string; cert: string; key: string; serverName: string } | undefined;
   watchNamespace: string | undefined;
   tenancy: { policyName: string; nodeWideNamespaces: string[] };
+  /** Export: the chart's default destination file, STS role and whether to mint short-lived S3 keys. */
+  export: { defaultsFile: string | undefined; roleArn: string; useSts: boolean };
   logLevel: string;
 }
 
@@ -93,8 +99,13 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'tenancy-policy': { type: 'string' },
       'node-wide-namespaces': { type: 'string' },
       'log-level': { type: 'string' },
+      'export-defaults': { type: 'string' },
+      'export-role-arn': { type: 'string' },
+      'export-sts': { type: 'string' },
     },
   });
+  const exportSts = values['export-sts'] ?? 'true';
+  if (exportSts !== 'true' && exportSts !== 'false') throw new FlagError('--export-sts must be true or false');
   const bind = values['http-bind'] ?? '0.0.0.0:8080';
   const colon = bind.lastIndexOf(':');
   if (colon < 0) throw new FlagError(`--http-bind must be HOST:PORT, got ${bind}`);
@@ -139,6 +150,11 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     tenancy: {
       policyName: values['tenancy-policy'] ?? 'tapedeck-recording-tenancy',
       nodeWideNamespaces: (values['node-wide-namespaces'] ?? '').split(',').filter((n) => n !== ''),
+    },
+    export: {
+      defaultsFile: values['export-defaults'] ?? (env.TAPEDECK_EXPORT_DEFAULTS || undefined),
+      roleArn: values['export-role-arn'] ?? 'arn:aws:iam::000000000000:role/tapedeck-export',
+      useSts: exportSts === 'true',
     },
     logLevel: values['log-level'] ?? 'info',
   };

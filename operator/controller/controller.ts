@@ -6,6 +6,7 @@ import type { AgentClient } from '../dispatch/agent-client.js';
 import type { AgentDirectory } from '../dispatch/grpc-agent-client.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
 import { PolicyGuard } from '../tenancy/policy-guard.js';
+import type { ExportGrants } from '../export/export-grants.js';
 import type { TenancyOptions } from '../tenancy/policy-guard.js';
 import { ClusterCache, DEFAULT_AGENT_PORT } from './cluster-cache.js';
 import type { AgentPods } from './cluster-cache.js';
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   onFenced?: () => void;
   /** Overrides how long after its window end a deleted Recording waits for unreachable agents (tests). */
   deletionGraceMs?: number;
+  /** Export destinations and credentials; undefined = sessions export nowhere. */
+  exports?: ExportGrants;
 }
 
 /** What the reconciler asks the leader election before and while acting. */
@@ -84,6 +87,7 @@ export class Controller {
         o.onFenced?.();
       },
       tenancy: o.tenancy && new PolicyGuard(o.kubeConfig, o.tenancy, this.store, o.log),
+      ...(o.exports && { exports: o.exports }),
     });
   }
 

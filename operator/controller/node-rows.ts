@@ -7,6 +7,7 @@ import { SessionState, StopReason } from '../dispatch/agent-client.js';
 import type { SessionReport } from '../dispatch/agent-client.js';
 import { NodePhase } from '../api/recording.js';
 import type { Counters, NodeRow } from './recording-view.js';
+import { rowExport } from './export-status.js';
 
 // The row phases are the CRD's own enum (generated from crds/recording.yaml); node-lifecycle.ts moves rows between them.
 export { NodePhase };
@@ -62,8 +63,11 @@ export function rowFromSession(name: string, s: SessionReport): NodeRow {
       format: f.format as 'pcap',
       bytes: f.bytes,
       closed: f.closed,
+      ...(f.exportedUrl !== undefined && { exported: true }),
     }));
   }
+  const exported = rowExport(s);
+  if (exported !== undefined) row.export = exported;
   return row;
 }
 

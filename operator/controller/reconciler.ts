@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { DispatchError, DispatchErrorCode } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
-import { buildSessionFilter, buildSessionSpec } from '../dispatch/session-spec.js';
+import { buildSessionFilter, buildSessionSpec, sessionId } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
 import { decide } from './decide.js';
 import type { Action, DecideInput, NodeRetry } from './decide.js';
@@ -22,6 +22,8 @@ import type { RecordingEvent } from './status-extras.js';
 import { resolveTargets } from './targets.js';
 import type { NodeInfo, PodInfo } from './targets.js';
 import type { Outcome } from './work-queue.js';
+import type { ExportGrants } from '../export/export-grants.js';
+import { exporting } from './export-status.js';
 
 export interface TargetSource {
   nodeInfos(): NodeInfo[];
@@ -45,7 +47,14 @@ export interface ReconcilerDeps {
   deletionGraceMs?: number;
   /** Tenancy (operator/tenancy/policy-guard.ts): holds node-wide Recordings while no policy enforces who may create them. */
   tenancy?: { hold(recording: RecordingView, now: number): Promise<Outcome | undefined> };
+  /** Export destinations and short-lived credentials per session (operator/export/export-grants.ts). */
+  exports?: ExportGrants;
 }
+
+/** A session's credentials are not refreshed more often than this (a refresh that failed waits too). */
+const REFRESH_INTERVAL_MS = 30_000;
+/** How often a Recording whose files are still uploading is looked at again. */
+const EXPORT_REFRESH_MS = 5_000;
 
 const FAILURE_REASONS = { start: 'StartFailed', stop: 'StopFailed', update: 'UpdateFailed' } as const;
 
@@ -71,6 +80,8 @@ export class Reconciler {
   private readonly lastWrite = new Map<string, number>();
   /** Per Recording uid: every row last written (folded ones too) and the rows status lists, to recognise it. */
   private readonly memory = new Map<string, { listed: unknown; rows: NodeRow[] }>();
+  /** Last credentials refresh per "<uid>-<iteration>/<node>". */
+  private readonly refreshed = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -90,6 +101,7 @@ export class Reconciler {
     const targets = resolveTargets(recording, nodeInfos, this.deps.cluster.podInfos());
     const concerned = new Set([...targets.map((t) => t.node), ...(recording.status?.nodes ?? []).map((r) => r.name)]);
     const reports = await this.gather([...concerned]);
+    await this.refreshCredentials(recording, reports, log);
     const nodes = new Set(nodeInfos.map((n) => n.name));
     const outcomes: Outcomes = { failures: [], rejected: new Map() };
     const memory = this.memory.get(uid);
@@ -170,6 +182,8 @@ export class Reconciler {
     // would slow the status refresh of every other node of the Recording).
     const retryAt = this.calls.nextRetry(`${uid}/`, this.now());
     if (retryAt !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(1, retryAt - this.now()));
+    // Uploads go on after capture ended: keep following them until every manifest is final.
+    if (exporting(second.rows ?? second.status.nodes ?? [])) requeue = Math.min(requeue ?? Infinity, EXPORT_REFRESH_MS);
     return { requeueAfterMs: requeue };
   }
 
@@ -228,9 +242,13 @@ export class Reconciler {
     let result: SessionReport | undefined;
     try {
       if (action.kind === 'start') {
-        const spec = buildSessionSpec(recording, action.iteration, action.podIPs, action.deadline);
-        result = await agents.startSession(action.node, spec, epoch);
-        nodeLog.info({ epoch }, 'Started capture');
+        const grant = await this.deps.exports?.grantFor(recording, action.iteration, action.node);
+        const spec = buildSessionSpec(recording, action.iteration, action.podIPs, action.deadline, grant?.destination);
+        result = await agents.startSession(action.node, spec, epoch, grant?.credentials);
+        if (grant?.credentials !== undefined) {
+          this.refreshed.set(`${sessionId(uid, action.iteration)}/${action.node}`, this.now());
+        }
+        nodeLog.info({ epoch, export: grant?.destination !== undefined }, 'Started capture');
       } else if (action.kind === 'update') {
         const key = { recordingUid: uid, iteration: action.iteration };
         const filter = buildSessionFilter(recording, action.podIPs);
@@ -277,6 +295,58 @@ export class Reconciler {
     if (report === undefined || !report.reachable) return;
     const others = report.sessions.filter((s) => !(s.recordingUid === uid && s.iteration === result.iteration));
     reports.set(action.node, { reachable: true, sessions: [...others, result] });
+  }
+
+  /**
+   * Sends new credentials to every session of `recording` that still uploads and whose credentials
+   * expire soon, or that has none (its agent restarted). A failure is a Warning Event and retried.
+   */
+  private async refreshCredentials(
+    recording: RecordingView,
+    reports: Map<string, AgentReport>,
+    log: Logger,
+  ): Promise<void> {
+    const grants = this.deps.exports;
+    if (grants === undefined || this.deps.mayAct?.() === false) return;
+    const uid = recording.metadata.uid ?? '';
+    const epoch = this.deps.leaderEpoch?.() ?? 0;
+    const now = this.now();
+    const work: Promise<void>[] = [];
+    for (const [node, report] of reports) {
+      if (!report.reachable) continue;
+      for (const session of report.sessions) {
+        const e = session.export;
+        if (session.recordingUid !== uid || e === undefined || e.manifestComplete) continue;
+        const noCredentials = e.lastErrorCode === 'TD_ERR_EXPORT_NO_CREDENTIALS';
+        if (!noCredentials && !grants.dueForRefresh(e.credentialsExpiry)) continue;
+        const key = `${sessionId(uid, session.iteration)}/${node}`;
+        if (now - (this.refreshed.get(key) ?? -Infinity) < REFRESH_INTERVAL_MS) continue;
+        this.refreshed.set(key, now);
+        work.push(
+          (async () => {
+            try {
+              const grant = await grants.grantFor(recording, session.iteration, node);
+              if (grant?.credentials === undefined) return; // ambient: nothing to send
+              const key = { recordingUid: uid, iteration: session.iteration };
+              await this.deps.agents.refreshCredentials(node, key, grant.credentials, epoch);
+              log.info(
+                { node, iteration: session.iteration, reason: noCredentials ? 'none held' : 'expiring' },
+                'Refreshed export credentials',
+              );
+            } catch (error) {
+              this.deps.metrics.errors.inc({ kind: 'credentials' });
+              log.warn({ err: error, node }, 'Cannot refresh export credentials');
+              await this.emit(
+                recording,
+                { type: 'Warning', reason: 'CredentialsRefreshFailed', message: `Node ${node}: ${message(error)}` },
+                log,
+              );
+            }
+          })(),
+        );
+      }
+    }
+    await Promise.all(work);
   }
 
   private async emit(recording: RecordingView, event: RecordingEvent, log: Logger): Promise<void> {

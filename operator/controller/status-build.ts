@@ -6,6 +6,7 @@ import { toTime } from './conditions.js';
 import { totals } from './node-rows.js';
 import type { NodeRow, RecordingStatus } from './recording-view.js';
 import { boundRows } from './status-bound.js';
+import { artifactsFrom, exporting } from './export-status.js';
 import { conditionsFor } from './status-extras.js';
 
 export interface StatusFacts {
@@ -22,7 +23,9 @@ export interface StatusFacts {
 }
 
 export function buildStatus(prev: RecordingStatus, f: StatusFacts, rows: NodeRow[], now: number): RecordingStatus {
-  const status: RecordingStatus = { phase: f.phase };
+  // Capture is over but uploads are not: the Recording is Exporting until every node's manifest is final.
+  const phase = f.phase === Phase.Completed && exporting(rows) ? Phase.Exporting : f.phase;
+  const status: RecordingStatus = { phase };
   if (f.observedGeneration !== undefined) status.observedGeneration = f.observedGeneration;
   status.conditions = conditionsFor(prev.conditions, f, rows, now);
   if (f.iteration !== undefined) status.iteration = f.iteration;
@@ -38,6 +41,8 @@ export function buildStatus(prev: RecordingStatus, f: StatusFacts, rows: NodeRow
     status.nodeCounts = bounded.counts;
   }
   status.nodes = bounded.rows;
-  if (prev.artifacts !== undefined) status.artifacts = prev.artifacts;
+  const { artifacts, truncated } = artifactsFrom(prev, status.iteration, rows);
+  if (artifacts !== undefined) status.artifacts = artifacts;
+  if (truncated) status.artifactsTruncated = true;
   return status;
 }

@@ -3,6 +3,7 @@ import { ConditionType, condition } from './conditions.js';
 import { NodePhase } from './node-rows.js';
 import type { Condition, NodeRow, RecordingStatus } from './recording-view.js';
 import { summarize } from './status-bound.js';
+import { exportedCondition } from './export-status.js';
 import type { StatusFacts } from './status-build.js';
 
 export interface RecordingEvent {
@@ -64,9 +65,11 @@ export function conditionsFor(
       previous,
       {
         type: ConditionType.Exported,
-        status: 'Unknown',
-        reason: 'NotReported',
-        message: 'Export results are not reported by the agents yet',
+        ...(exportedCondition(rows) ?? {
+          status: 'Unknown' as const,
+          reason: 'NoDestination',
+          message: 'The Recording exports nowhere (no spec.export and no default destination)',
+        }),
         ...gen,
       },
       now,
@@ -106,8 +109,22 @@ export function eventsFor(prev: RecordingStatus, next: RecordingStatus): Recordi
     const ready = next.conditions?.find((c) => c.type === ConditionType.Ready);
     events.push({ type: 'Warning', reason: 'Failed', message: `Recording failed: ${ready?.message ?? 'unknown'}` });
   }
+  events.push(...exportEvents(prev, next));
   events.push(...nodeEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
   return events;
+}
+
+/** A Warning when export starts failing (not once per retry), a Normal Event when all of it is done. */
+function exportEvents(prev: RecordingStatus, next: RecordingStatus): RecordingEvent[] {
+  const reasonOf = (s: RecordingStatus): string | undefined =>
+    s.conditions?.find((c) => c.type === ConditionType.Exported)?.reason;
+  const before = reasonOf(prev);
+  const after = reasonOf(next);
+  if (after === before) return [];
+  const message = next.conditions?.find((c) => c.type === ConditionType.Exported)?.message ?? '';
+  if (after === 'ExportFailing') return [{ type: 'Warning', reason: 'ExportFailed', message }];
+  if (after === 'Exported') return [{ type: 'Normal', reason: 'Exported', message }];
+  return [];
 }
 
 /** Node rows' transitions worth an Event; one summary Event when many nodes changed at once. */

@@ -4,9 +4,9 @@
 // repeated start is idempotent and a restarted operator adopts what is running.
 
 import { StopReason } from '../api/recording.js';
-import type { SessionFilter, SessionSpec } from './agent-proto.js';
+import type { SessionExportCredentials, SessionFilter, SessionSpec } from './agent-proto.js';
 
-export type { SessionFilter, SessionSpec };
+export type { SessionExportCredentials, SessionFilter, SessionSpec };
 
 export const SessionState = {
   Running: 'Running',
@@ -31,7 +31,9 @@ export interface SessionReport extends SessionKey {
   bytesCaptured: number;
   packetsLost: number;
   bytesLost: number;
-  files: { path: string; format: string; bytes: number; closed: boolean }[];
+  files: { path: string; format: string; bytes: number; closed: boolean; exportedUrl?: string; sha256?: string }[];
+  /** The session's export, when it has a destination. */
+  export?: SessionExportReport;
   /** The filter the session captures with now (absent when the agent does not say). */
   filter?: SessionFilter;
   /** Stopped because the agent shut down (it resumes the session when it comes back, if it can). */
@@ -40,12 +42,38 @@ export interface SessionReport extends SessionKey {
   gaps?: { from: number; to: number; reason: string }[];
 }
 
+export interface SessionExportReport {
+  filesPending: number;
+  filesExported: number;
+  failedAttempts: number;
+  /** TD_ERR_EXPORT_* of the last failure, "" after a success. */
+  lastErrorCode: string;
+  lastError: string;
+  manifestUrl: string;
+  manifestComplete: boolean;
+  /** When the credentials the agent holds expire (ms); absent = none held or long-lived. */
+  credentialsExpiry?: number;
+  filesExpiredUnexported: number;
+}
+
 /** Fencing: the leader epoch every mutating call carries (the Lease's leaseTransitions + 1; 0 = not fenced). */
 export type LeaderEpoch = number;
 
 export interface AgentClient {
   /** Starts (or returns the already running) session for spec's key. */
-  startSession(node: string, spec: SessionSpec, epoch: LeaderEpoch): Promise<SessionReport>;
+  startSession(
+    node: string,
+    spec: SessionSpec,
+    epoch: LeaderEpoch,
+    credentials?: SessionExportCredentials,
+  ): Promise<SessionReport>;
+  /** Replaces the export credentials of a session (before they expire, or after the agent restarted). */
+  refreshCredentials(
+    node: string,
+    key: SessionKey,
+    credentials: SessionExportCredentials,
+    epoch: LeaderEpoch,
+  ): Promise<SessionReport>;
   /** Stops the session; resolves to its final report, or undefined if the agent does not know it. */
   stopSession(
     node: string,

@@ -15,6 +15,7 @@ import { DispatchError, DispatchErrorCode, SessionState, StopReason } from './ag
 import type {
   AgentClient,
   LeaderEpoch,
+  SessionExportCredentials,
   SessionFilter,
   SessionKey,
   SessionReport,
@@ -85,8 +86,24 @@ export function toReport(s: Session): SessionReport {
       format: formatNames[f.format] ?? 'pcap',
       bytes: f.bytes,
       closed: f.closed,
+      ...(f.exportedUrl && { exportedUrl: f.exportedUrl }),
+      ...(f.sha256 && { sha256: f.sha256 }),
     })),
   };
+  const exp = s.export;
+  if (exp) {
+    report.export = {
+      filesPending: exp.filesPending,
+      filesExported: exp.filesExported,
+      failedAttempts: exp.failedAttempts,
+      lastErrorCode: exp.lastErrorCode,
+      lastError: exp.lastError,
+      manifestUrl: exp.manifestUrl,
+      manifestComplete: exp.manifestComplete,
+      ...(exp.credentialsExpiry && { credentialsExpiry: millisOf(exp.credentialsExpiry) }),
+      filesExpiredUnexported: exp.filesExpiredUnexported,
+    };
+  }
   const filter = s.spec?.filter;
   if (filter) report.filter = { include: filter.include, bpf: filter.bpf, endpointIps: filter.endpointIps ?? [] };
   const gaps = (s.gaps ?? []).map((g) => ({ from: millisOf(g.from), to: millisOf(g.to), reason: g.reason }));
@@ -124,9 +141,14 @@ export class GrpcAgentClient implements AgentClient {
     this.creds = tls === undefined ? credentials.createInsecure() : agentCredentials(tls);
   }
 
-  async startSession(node: string, spec: SessionSpec, epoch: LeaderEpoch = 0): Promise<SessionReport> {
+  async startSession(
+    node: string,
+    spec: SessionSpec,
+    epoch: LeaderEpoch = 0,
+    exportCredentials?: SessionExportCredentials,
+  ): Promise<SessionReport> {
     const client = this.client(node);
-    const request = { spec, leaderEpoch: epoch };
+    const request = { spec, leaderEpoch: epoch, ...(exportCredentials && { exportCredentials }) };
     const res = await this.call<StartSessionResponse>(node, (o, cb) => client.startSession(request, o, cb));
     if (res.session === null) throw new DispatchError(DispatchErrorCode.Rejected, node, 'agent returned no session');
     return toReport(res.session);
@@ -160,6 +182,17 @@ export class GrpcAgentClient implements AgentClient {
     const client = this.client(node);
     const request = { id: sessionId(key.recordingUid, key.iteration), filter, leaderEpoch: epoch };
     return toReport(await this.call<Session>(node, (o, cb) => client.updateSession(request, o, cb)));
+  }
+
+  async refreshCredentials(
+    node: string,
+    key: SessionKey,
+    exportCredentials: SessionExportCredentials,
+    epoch: LeaderEpoch = 0,
+  ): Promise<SessionReport> {
+    const client = this.client(node);
+    const request = { id: sessionId(key.recordingUid, key.iteration), exportCredentials, leaderEpoch: epoch };
+    return toReport(await this.call<Session>(node, (o, cb) => client.refreshCredentials(request, o, cb)));
   }
 
   async listSessions(node: string): Promise<SessionReport[]> {

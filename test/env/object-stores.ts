@@ -55,11 +55,24 @@ export interface FakeGcs {
 }
 
 /** Starts fake-gcs-server (in-memory backend, plain HTTP) on a loopback port. */
-export async function startFakeGcs(binary: string, runDir: string, timeoutMs = 30_000): Promise<FakeGcs> {
+export function startFakeGcs(binary: string, runDir: string, timeoutMs = 30_000): Promise<FakeGcs> {
+  return startFakeGcsOn(binary, runDir, '127.0.0.1', timeoutMs);
+}
+
+/**
+ * fake-gcs-server listening on `host` (e.g. the simulated nodes' gateway address), so that the
+ * resumable-upload URLs it hands out are reachable wherever `host` is.
+ */
+export async function startFakeGcsOn(
+  binary: string,
+  runDir: string,
+  host: string,
+  timeoutMs = 30_000,
+): Promise<FakeGcs> {
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${host}:${port}`;
   const process = await startProcess({
-    name: 'fake-gcs-server',
+    name: host === '127.0.0.1' ? 'fake-gcs-server' : `fake-gcs-server-${port}`,
     command: binary,
     args: [
       '-backend',
@@ -67,12 +80,12 @@ export async function startFakeGcs(binary: string, runDir: string, timeoutMs = 3
       '-scheme',
       'http',
       '-host',
-      '127.0.0.1',
+      host,
       '-port',
       String(port),
       // Resumable uploads hand out Location URLs built from these: they must point back here.
       '-public-host',
-      `127.0.0.1:${port}`,
+      `${host}:${port}`,
       '-external-url',
       endpoint,
     ],

@@ -92,8 +92,8 @@ describe('Recording CRD', () => {
       target: { interfaces: ['any'] },
       maxCaptureLength: 0,
       schedule: { dailyIterations: 1, duration: '60m' },
-      output: { formats: ['pcap'], rotation: { maxFileBytes: '64Mi', maxFileAge: '5m' } },
-      retention: { expireAfter: '72h' },
+      output: { formats: ['pcap'], rotation: { maxFileBytes: '64Mi', maxFileAge: '5m' }, onStorageFull: 'Continue' },
+      retention: { expireAfter: '72h', onDelete: { local: 'Delete', exported: 'Retain' } },
     });
   });
 

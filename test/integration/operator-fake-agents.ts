@@ -157,6 +157,18 @@ export class FakeAgents implements AgentClient {
     return { ...s };
   }
 
+  /** Every RefreshCredentials call, as node/session id (the credentials themselves are not kept). */
+  readonly refreshes: string[] = [];
+
+  async refreshCredentials(node: string, key: SessionKey, _credentials: unknown, epoch = 0): Promise<SessionReport> {
+    const sessions = this.node(node);
+    this.fence(node, epoch, 'RefreshCredentials');
+    const s = sessions.get(id(key.recordingUid, key.iteration));
+    if (s === undefined) throw new DispatchError(DispatchErrorCode.Rejected, node, `session not found on ${node}`);
+    this.refreshes.push(`${node}/${id(key.recordingUid, key.iteration)}`);
+    return { ...s };
+  }
+
   async listSessions(node: string): Promise<SessionReport[]> {
     return [...this.node(node).values()].map((s) => ({ ...s }));
   }

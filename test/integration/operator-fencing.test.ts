@@ -63,6 +63,10 @@ class GatedAgents implements AgentClient {
     await this.gate();
     return this.agents.updateSession(node, key, filter, epoch);
   }
+  async refreshCredentials(node: string, key: SessionKey, credentials: unknown, epoch: number) {
+    await this.gate();
+    return this.agents.refreshCredentials(node, key, credentials, epoch);
+  }
   listSessions(node: string) {
     return this.agents.listSessions(node);
   }

@@ -41,6 +41,10 @@ class ReplicaAgents implements AgentClient {
     this.log.push(`${this.replica} update ${node}`);
     return this.agents.updateSession(node, key, filter, epoch);
   }
+  refreshCredentials(node: string, key: SessionKey, credentials: unknown, epoch: number) {
+    this.log.push(`${this.replica} refresh ${node}`);
+    return this.agents.refreshCredentials(node, key, credentials, epoch);
+  }
   listSessions(node: string) {
     return this.agents.listSessions(node);
   }

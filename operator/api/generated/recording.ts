@@ -591,7 +591,11 @@ export interface RecordingStatus {
    */
   nodes?: NodeStatus[];
   /**
-   * Exported objects, one per node, iteration and format.
+   * status.artifacts lists every node's manifest first, then files until 1000 entries; true when files were left out (each manifest lists all of its node's files).
+   */
+  artifactsTruncated?: boolean;
+  /**
+   * Exported objects, the node manifests first, then the files (up to 1000 entries).
    */
   artifacts?: Artifact[];
 }
@@ -760,6 +764,10 @@ export interface NodeStatus {
    */
   earlierSegments?: RecordingStatusNodesEarlierSegments;
   /**
+   * Export of this node's files of the iteration, as its agent reports it.
+   */
+  export?: RecordingStatusNodesExport;
+  /**
    * Times the node was not recording during this iteration, the newest kept.
    */
   gaps?: RecordingStatusNodesGaps[];
@@ -801,6 +809,36 @@ export interface RecordingStatusNodesEarlierSegments {
    * Bytes lost in earlier segments.
    */
   bytesLost?: number;
+}
+
+/**
+ * Export of this node's files of the iteration, as its agent reports it.
+ */
+export interface RecordingStatusNodesExport {
+  /**
+   * Closed files not uploaded yet (retrying after failures).
+   */
+  filesPending?: number;
+  /**
+   * Files in the bucket, verified.
+   */
+  filesExported?: number;
+  /**
+   * URL of the node's manifest.json.
+   */
+  manifest?: string;
+  /**
+   * Every file is exported and the final manifest is written.
+   */
+  complete?: boolean;
+  /**
+   * The last export failure (code and message), empty after a success.
+   */
+  error?: string;
+  /**
+   * Files a TTL deleted before they could be exported.
+   */
+  expiredUnexported?: number;
 }
 
 /**
