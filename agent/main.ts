@@ -13,9 +13,13 @@ import { createRecordWriter, PacketFileFormat } from './output/create-record-wri
 import { captureFilter } from './server/capture-filter.js';
 import { startAgentServer, type ServerTls } from './server/grpc-server.js';
 import { LeaderFence } from './server/leader-fence.js';
+import type { StorageLedger } from './output/storage-ledger.js';
+import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { CreateWriter } from './session/ports.js';
 import { SessionManager } from './session/session-manager.js';
 import { StateStore } from './state/state-store.js';
+import { LocalFiles } from './storage/local-files.js';
+import { StorageBudget } from './storage/storage-budget.js';
 
 /** The state store lives here, below the data directory (on the data volume). */
 export const STATE_DIR = 'state';
@@ -23,15 +27,17 @@ export const STATE_DIR = 'state';
 /** How long running gRPC calls may take to finish after every session stopped. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
-const createWriter: CreateWriter = (options) => {
-  const format = options.format;
-  if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
-    throw new Error(`format ${format} is not implemented`);
-  }
-  // Hashing while writing costs about half of tcpdump's CPU per packet on the
-  // capture path; the session hashes each file once when it closes instead.
-  return createRecordWriter({ ...options, format, sha256: false });
-};
+function writerFactory(ledger: StorageLedger): CreateWriter {
+  return (options) => {
+    const format = options.format;
+    if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
+      throw new Error(`format ${format} is not implemented`);
+    }
+    // Hashing while writing costs about half of tcpdump's CPU per packet on the
+    // capture path; the session hashes each file once when it closes instead.
+    return createRecordWriter({ ...options, format, sha256: false, ledger });
+  };
+}
 
 /** The TLS files, read once here so that a missing or unreadable one fails at start with its name. */
 async function readTls(config: AgentConfig): Promise<ServerTls | undefined> {
@@ -62,15 +68,46 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   const store = StateStore.open(path.join(config.dataDir, STATE_DIR));
   const tls = await readTls(config);
   if (!tls) logger.warn('Serving without TLS (--insecure): for local development only');
+  const budget = await StorageBudget.open({
+    dataDir: config.dataDir,
+    limitBytes: config.storageLimitBytes,
+    clock: systemClock,
+    logger: logger.child({ component: 'storage' }),
+  });
+  const localFiles = new LocalFiles({
+    dataDir: config.dataDir,
+    store,
+    clock: systemClock,
+    logger: logger.child({ component: 'retention' }),
+    forget: (file, bytes) => budget.forget(file, bytes),
+  });
+  budget.setEvictor((bytes) => localFiles.evict(bytes));
+  let forgetSession: (id: string) => void = () => undefined;
+  const sweeper = new RetentionSweeper({
+    store,
+    files: localFiles,
+    clock: systemClock,
+    logger: logger.child({ component: 'retention' }),
+    onForgotten: (id) => forgetSession(id),
+  });
   const manager = new SessionManager({
     nodeName: config.nodeName,
     dataDir: config.dataDir,
     maxConcurrentSessions: config.maxSessions,
     logger,
-    ports: { openCapture, createWriter, clock: systemClock, journal: store },
+    ports: {
+      openCapture,
+      createWriter: writerFactory(budget),
+      clock: systemClock,
+      journal: store,
+      observers: [sweeper],
+      storage: budget,
+    },
   });
+  forgetSession = (id) => manager.forget(id);
   const recovered = await manager.recover();
-  logger.info({ ...recovered, leaderEpoch: store.leaderEpoch() }, 'Recovered state');
+  await sweeper.start();
+  logger.info({ ...recovered, leaderEpoch: store.leaderEpoch(), storage: budget.status() }, 'Recovered state');
   const server = await startAgentServer({
     listen: config.listen,
     tls,
@@ -80,6 +117,7 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     logger,
     fence: new LeaderFence(store, logger),
     allowedClients: config.allowedClients,
+    storage: () => budget.status(),
   });
   logger.info(
     {
@@ -99,6 +137,8 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   });
   const stopped = await manager.shutdown();
   await server.shutdown(SHUTDOWN_GRACE_MS);
+  sweeper.stop();
+  budget.stop();
   store.close();
   logger.info({ sessions: stopped.length, files: stopped.reduce((n, s) => n + s.files.length, 0) }, 'Stopped');
   return 0;

@@ -24,6 +24,14 @@ export interface AgentServiceOptions {
   readonly fence: LeaderFence;
   /** Export credentials by session, in memory only. */
   readonly credentials: CredentialVault;
+  /** The node's storage budget now (agent/storage/storage-budget.ts). */
+  readonly storage?: () => NodeStorage;
+}
+
+export interface NodeStorage {
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+  readonly availableBytes: number;
 }
 
 /** Runs `work` and answers the unary call with its result or its error's status. */
@@ -52,7 +60,7 @@ function sessionId(id: string): string {
 }
 
 export function agentHandlers(options: AgentServiceOptions): AgentServiceHandlers {
-  const { manager, buildFilter, logger, fence, credentials } = options;
+  const { manager, buildFilter, logger, fence, credentials, storage } = options;
   return {
     StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
       fence.admit(request.leaderEpoch, 'StartSession');
@@ -90,6 +98,11 @@ export function agentHandlers(options: AgentServiceOptions): AgentServiceHandler
     ListSessions: unary(logger, 'ListSessions', (request) => ({
       nodeName: manager.nodeName,
       sessions: manager.list(request.recordingUid).map(sessionProto),
+      ...(storage && { storage: storageProto(storage()) }),
     })),
   };
+}
+
+function storageProto(s: NodeStorage): { usedBytes: number; limitBytes: number; availableBytes: number } {
+  return { usedBytes: s.usedBytes, limitBytes: s.limitBytes, availableBytes: s.availableBytes };
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { loadAgentProto, loadRecorderProto } from '../../proto/load.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { CredentialVault } from '../export/export-credentials.js';
-import { agentHandlers } from './agent-service.js';
+import { agentHandlers, type NodeStorage } from './agent-service.js';
 import type { LeaderFence } from './leader-fence.js';
 import type { BuildFilter } from './hubble-request.js';
 import { REQUEST_LIMITS } from './limits.js';
@@ -39,6 +39,8 @@ export interface AgentServerOptions {
   readonly fence: LeaderFence;
   /** Export credentials by session (in memory only); a fresh vault when absent. */
   readonly credentials?: CredentialVault;
+  /** The node's storage budget, for ListSessionsResponse.storage; absent = not reported. */
+  readonly storage?: () => NodeStorage;
   /** Client identities (certificate CN, DNS or URI SAN) served with TLS; default the operator's only. */
   readonly allowedClients?: readonly string[];
 }
@@ -90,6 +92,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       logger: options.logger,
       fence: options.fence,
       credentials: options.credentials ?? new CredentialVault(),
+      ...(options.storage && { storage: options.storage }),
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {

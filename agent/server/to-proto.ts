@@ -82,6 +82,14 @@ function specProto(spec: SessionSpec): SessionSpecProto {
     filePrefix: spec.filePrefix,
     labels: { ...spec.labels },
     ...(spec.windowEndMs !== undefined && { windowEnd: timestamp(new Date(spec.windowEndMs)) }),
+    ...(spec.retention && {
+      retention: {
+        pcapTtl: duration(spec.retention.pcapTtlMs),
+        jsonTtl: duration(spec.retention.jsonTtlMs),
+        expireAfter: duration(spec.retention.expireAfterMs),
+      },
+    }),
+    onStorageFull: spec.onStorageFull === 'Stop' ? 'STORAGE_FULL_POLICY_STOP' : 'STORAGE_FULL_POLICY_CONTINUE',
   };
 }
 
@@ -105,10 +113,21 @@ export function sessionProto(snapshot: SessionSnapshot): Session {
       ...(f.closeTime && { closeTime: timestamp(f.closeTime) }),
       interfaces: [...f.interfaces],
       linkType: f.linkType,
+      ...(f.deletedTime && { deletedTime: timestamp(f.deletedTime) }),
+      ...(f.deletedReason !== undefined && { deletedReason: f.deletedReason }),
     })),
     startTime: timestamp(snapshot.startTime),
     ...(snapshot.stopTime && { stopTime: timestamp(snapshot.stopTime) }),
     segment: snapshot.segment,
     gaps: snapshot.gaps.map((g) => ({ from: timestamp(g.from), to: timestamp(g.to), reason: g.reason })),
+    storageFull: snapshot.storage?.full ?? false,
+    packetsLostStorage: snapshot.storage?.lostPackets ?? 0,
+    bytesLostStorage: snapshot.storage?.lostBytes ?? 0,
+    expired: snapshot.retention?.expired ?? false,
+    ...(snapshot.retention?.expireTime && { expireTime: timestamp(snapshot.retention.expireTime) }),
+    // The export stage fills the rest of ExportStatus; what retention deleted unexported is known here.
+    ...(snapshot.spec.export !== undefined && {
+      export: { filesExpiredUnexported: snapshot.retention?.expiredUnexported ?? 0 },
+    }),
   };
 }

@@ -116,6 +116,6 @@ describe('StateStore', () => {
     store.setMeta('schema_version', '99');
     store.close();
     expect(() => StateStore.open(dir)).toThrow(StateStoreError);
-    expect(() => StateStore.open(dir)).toThrow(/schema version 99, newer than this agent's 1/);
+    expect(() => StateStore.open(dir)).toThrow(/schema version 99, newer than this agent's 2/);
   });
 });
