@@ -238,7 +238,9 @@ export class CaptureSession {
     if (this.spec.onStorageFull === StorageFullPolicy.Stop && this.accepting) {
       this.accepting = false;
       this.captureStats = this.captures.stats();
-      void this.stop(StopReason.StorageFull, 'the node storage budget is full');
+      // A message would mark the stop as failed: the stop reason says it all.
+      this.context.logger.info('Stopping capture: the storage budget is full and onStorageFull is Stop');
+      void this.stop(StopReason.StorageFull);
     }
   }
 
