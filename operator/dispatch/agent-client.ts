@@ -38,6 +38,12 @@ export interface SessionReport extends SessionKey {
   shutdown?: boolean;
   /** Times the agent itself was not capturing (it resumed the session after a restart), in ms. */
   gaps?: { from: number; to: number; reason: string }[];
+  /** Running and not writing: the node's storage budget is full (absent = has room). */
+  storageFull?: boolean;
+  /** Packets not written for lack of storage room (part of packetsLost; absent = 0). */
+  packetsLostStorage?: number;
+  /** retention.expireAfter passed and the agent deleted the run's local data. */
+  expired?: boolean;
 }
 
 /** Fencing: the leader epoch every mutating call carries (the Lease's leaseTransitions + 1; 0 = not fenced). */

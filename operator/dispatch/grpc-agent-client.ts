@@ -95,6 +95,10 @@ export function toReport(s: Session): SessionReport {
   const reason = stopReasons[s.stopReason];
   if (reason !== undefined) report.stopReason = reason;
   if (s.message !== '') report.message = s.message;
+  if (s.storageFull) report.storageFull = true;
+  const lostStorage = Number(s.packetsLostStorage ?? 0);
+  if (lostStorage > 0) report.packetsLostStorage = lostStorage;
+  if (s.expired) report.expired = true;
   return report;
 }
 
