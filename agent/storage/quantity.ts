@@ -17,7 +17,7 @@ const SUFFIX: Readonly<Record<string, number>> = {
   Ei: 2 ** 60,
 };
 
-const QUANTITY = /^(\d+(?:\.\d+)?)(?:([kMGTPE]i?)|[eE](\d+))?$/;
+const QUANTITY = /^(\d+(?:\.\d+)?)(?:(k|[KMGTPE]i|[MGTPE])|[eE](\d+))?$/;
 
 /** Bytes of a quantity, rounded up to a whole byte; throws RangeError with the reason otherwise. */
 export function parseQuantity(text: string): number {
