@@ -118,6 +118,7 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     fence: new LeaderFence(store, logger),
     allowedClients: config.allowedClients,
     storage: () => budget.status(),
+    deleteRun: (id) => sweeper.deleteRun(id),
   });
   logger.info(
     {

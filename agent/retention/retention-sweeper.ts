@@ -123,17 +123,28 @@ export class RetentionSweeper implements SessionObserver {
   }
 
   private async sweepOnce(): Promise<void> {
-    const { store, files, clock, logger } = this.options;
+    const { store, files, clock } = this.options;
     const now = clock.now();
     for (const file of store.filesDue(now)) await files.remove(file, DeletedReason.Ttl);
-    for (const session of store.sessionsDue(now)) {
-      const own = store.files(session.id);
-      for (const file of own.filter((f) => f.deletedMs === undefined)) await files.remove(file, DeletedReason.Expired);
-      await files.removeEmptyDirectories(own);
-      store.markSessionExpired(session.id, clock.now());
-      logger.info({ session: session.id, files: own.length }, 'Expired session data');
-    }
+    for (const session of store.sessionsDue(now)) await this.removeRun(session.id, DeletedReason.Expired);
     this.forget(now);
+  }
+
+  /**
+   * Deletes every local file of an ended session now (its Recording was deleted with onDelete.local
+   * Delete); the session then reports expired and is forgotten like an expired one.
+   */
+  async deleteRun(id: string): Promise<void> {
+    await this.removeRun(id, DeletedReason.Deleted);
+  }
+
+  private async removeRun(id: string, reason: DeletedReason): Promise<void> {
+    const { store, files, clock, logger } = this.options;
+    const own = store.files(id);
+    for (const file of own.filter((f) => f.deletedMs === undefined)) await files.remove(file, reason);
+    await files.removeEmptyDirectories(own);
+    store.markSessionExpired(id, clock.now());
+    logger.info({ session: id, files: own.length, reason }, 'Deleted session data');
   }
 
   private forget(now: number): void {

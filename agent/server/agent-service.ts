@@ -26,6 +26,8 @@ export interface AgentServiceOptions {
   readonly credentials: CredentialVault;
   /** The node's storage budget now (agent/storage/storage-budget.ts). */
   readonly storage?: () => NodeStorage;
+  /** Deletes an ended session's local files (StopSession delete_local_files; agent/retention/). */
+  readonly deleteRun?: (id: string) => Promise<void>;
 }
 
 export interface NodeStorage {
@@ -60,7 +62,7 @@ function sessionId(id: string): string {
 }
 
 export function agentHandlers(options: AgentServiceOptions): AgentServiceHandlers {
-  const { manager, buildFilter, logger, fence, credentials, storage } = options;
+  const { manager, buildFilter, logger, fence, credentials, storage, deleteRun } = options;
   return {
     StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
       fence.admit(request.leaderEpoch, 'StartSession');
@@ -75,7 +77,12 @@ export function agentHandlers(options: AgentServiceOptions): AgentServiceHandler
     StopSession: unary(logger, 'StopSession', async (request) => {
       fence.admit(request.leaderEpoch, 'StopSession');
       const reason = STOP_REASON_FROM_PROTO[String(request.reason)] ?? StopReason.Stopped;
-      return sessionProto(await manager.stop(sessionId(request.id), reason));
+      const id = sessionId(request.id);
+      const stopped = await manager.stop(id, reason);
+      if (!request.deleteLocalFiles) return sessionProto(stopped);
+      if (deleteRun === undefined) throw invalid('deleteLocalFiles', 'this agent does not delete local files');
+      await deleteRun(id);
+      return sessionProto(manager.get(id).snapshot());
     }),
     GetSession: unary(logger, 'GetSession', (request) => sessionProto(manager.get(sessionId(request.id)).snapshot())),
     UpdateSession: unary(logger, 'UpdateSession', async (request) => {

@@ -41,6 +41,8 @@ export interface AgentServerOptions {
   readonly credentials?: CredentialVault;
   /** The node's storage budget, for ListSessionsResponse.storage; absent = not reported. */
   readonly storage?: () => NodeStorage;
+  /** Deletes an ended session's local files (StopSession delete_local_files). */
+  readonly deleteRun?: (id: string) => Promise<void>;
   /** Client identities (certificate CN, DNS or URI SAN) served with TLS; default the operator's only. */
   readonly allowedClients?: readonly string[];
 }
@@ -93,6 +95,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       fence: options.fence,
       credentials: options.credentials ?? new CredentialVault(),
       ...(options.storage && { storage: options.storage }),
+      ...(options.deleteRun && { deleteRun: options.deleteRun }),
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {

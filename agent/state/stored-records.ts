@@ -52,6 +52,8 @@ export const DeletedReason = {
   Expired: 'Expired',
   /** The storage budget was full and the file was already exported (or past its TTL). */
   Evicted: 'Evicted',
+  /** The Recording was deleted with retention.onDelete.local Delete. */
+  Deleted: 'Deleted',
 } as const;
 export type DeletedReason = (typeof DeletedReason)[keyof typeof DeletedReason];
 

@@ -46,6 +46,11 @@ export interface SessionReport extends SessionKey {
   expired?: boolean;
 }
 
+export interface StopOptions {
+  /** Also delete the session's local files (the Recording was deleted with retention.onDelete.local Delete). */
+  deleteLocalFiles?: boolean;
+}
+
 /** Fencing: the leader epoch every mutating call carries (the Lease's leaseTransitions + 1; 0 = not fenced). */
 export type LeaderEpoch = number;
 
@@ -58,6 +63,7 @@ export interface AgentClient {
     key: SessionKey,
     reason: StopReason,
     epoch: LeaderEpoch,
+    options?: StopOptions,
   ): Promise<SessionReport | undefined>;
   /** Replaces a running session's filter (idempotent); resolves to the session's report. */
   updateSession(node: string, key: SessionKey, filter: SessionFilter, epoch: LeaderEpoch): Promise<SessionReport>;

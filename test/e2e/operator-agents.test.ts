@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -238,6 +239,16 @@ describe('operator with real agents', () => {
         ),
       10_000,
     );
+    // retention.onDelete.local Delete (the default): every agent deleted the run's local files first.
+    const left = (await Promise.all(nodes.map((n) => direct.listSessions(n.name))))
+      .flat()
+      .filter((s) => s.recordingUid === created.metadata.uid);
+    expect(left).toHaveLength(3);
+    for (const s of left) {
+      expect(s.expired).toBe(true);
+      expect(s.files.length).toBeGreaterThan(0);
+      for (const f of s.files) expect(existsSync(f.path)).toBe(false);
+    }
     direct.close();
     operator.child.kill('SIGTERM');
     expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
