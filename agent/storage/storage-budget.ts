@@ -60,6 +60,7 @@ export class StorageBudget implements StorageLedger, StorageGate {
   private measuring: Promise<void> | undefined;
   private evicting: Promise<void> | undefined;
   private evictor: Evictor | undefined;
+  private lastMeasureMs = 0;
   /** After an eviction that found nothing to delete, the next one waits until then. */
   private evictIdleUntil = 0;
   private stopped = false;
@@ -172,7 +173,9 @@ export class StorageBudget implements StorageLedger, StorageGate {
 
   private async measureOnce(): Promise<void> {
     const before = new Set(this.charged.keys());
+    const started = performance.now();
     const [tree, volume] = await Promise.all([measureTree(this.options.dataDir), volumeSpace(this.options.dataDir)]);
+    this.lastMeasureMs = performance.now() - started;
     this.blockSize = volume.blockSize;
     let untracked = tree.totalBytes;
     for (const [path, bytes] of tree.files) {
@@ -192,7 +195,9 @@ export class StorageBudget implements StorageLedger, StorageGate {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = this.options.clock.setTimer(MEASURE_INTERVAL_MS, () => {
+    // A tree so large that walking it takes long is walked less often (at most a tenth of the time).
+    const interval = Math.max(MEASURE_INTERVAL_MS, 10 * this.lastMeasureMs);
+    this.timer = this.options.clock.setTimer(interval, () => {
       this.measure().then(
         () => this.schedule(),
         (error: unknown) => {
