@@ -13,12 +13,16 @@ import { createRecordWriter, PacketFileFormat } from './output/create-record-wri
 import { captureFilter } from './server/capture-filter.js';
 import { startAgentServer, type ServerTls } from './server/grpc-server.js';
 import { LeaderFence } from './server/leader-fence.js';
+import type { StorageLedger } from './output/storage-ledger.js';
+import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { CreateWriter } from './session/ports.js';
 import { SessionManager } from './session/session-manager.js';
 import { StateStore } from './state/state-store.js';
 import { CredentialVault } from './export/export-credentials.js';
 import { makeTarget } from './export/destination-target.js';
 import { ExportService } from './export/export-service.js';
+import { LocalFiles } from './storage/local-files.js';
+import { StorageBudget } from './storage/storage-budget.js';
 
 /** The state store lives here, below the data directory (on the data volume). */
 export const STATE_DIR = 'state';
@@ -26,15 +30,17 @@ export const STATE_DIR = 'state';
 /** How long running gRPC calls may take to finish after every session stopped. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
-const createWriter: CreateWriter = (options) => {
-  const format = options.format;
-  if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
-    throw new Error(`format ${format} is not implemented`);
-  }
-  // Hashing while writing costs about half of tcpdump's CPU per packet on the
-  // capture path; the session hashes each file once when it closes instead.
-  return createRecordWriter({ ...options, format, sha256: false });
-};
+function writerFactory(ledger: StorageLedger): CreateWriter {
+  return (options) => {
+    const format = options.format;
+    if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
+      throw new Error(`format ${format} is not implemented`);
+    }
+    // Hashing while writing costs about half of tcpdump's CPU per packet on the
+    // capture path; the session hashes each file once when it closes instead.
+    return createRecordWriter({ ...options, format, sha256: false, ledger });
+  };
+}
 
 /** The TLS files, read once here so that a missing or unreadable one fails at start with its name. */
 async function readTls(config: AgentConfig): Promise<ServerTls | undefined> {
@@ -74,16 +80,50 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     clock: systemClock,
     logger: logger.child({ component: 'export' }),
   });
+  const budget = await StorageBudget.open({
+    dataDir: config.dataDir,
+    limitBytes: config.storageLimitBytes,
+    clock: systemClock,
+    logger: logger.child({ component: 'storage' }),
+  });
+  const localFiles = new LocalFiles({
+    dataDir: config.dataDir,
+    store,
+    clock: systemClock,
+    logger: logger.child({ component: 'retention' }),
+    forget: (file, bytes) => budget.forget(file, bytes),
+  });
+  budget.setEvictor((bytes) => localFiles.evict(bytes));
+  let forgetSession: (id: string) => void = () => undefined;
+  const sweeper = new RetentionSweeper({
+    store,
+    files: localFiles,
+    clock: systemClock,
+    logger: logger.child({ component: 'retention' }),
+    onForgotten: (id) => forgetSession(id),
+  });
   const manager = new SessionManager({
     nodeName: config.nodeName,
     dataDir: config.dataDir,
     maxConcurrentSessions: config.maxSessions,
     logger,
-    ports: { openCapture, createWriter, clock: systemClock, journal: store, observers: [exports] },
+    ports: {
+      openCapture,
+      createWriter: writerFactory(budget),
+      clock: systemClock,
+      journal: store,
+      observers: [sweeper, exports],
+      storage: budget,
+    },
   });
+  forgetSession = (id) => manager.forget(id);
   const recovered = await manager.recover();
   const exportRecovered = exports.recover();
-  logger.info({ ...recovered, export: exportRecovered, leaderEpoch: store.leaderEpoch() }, 'Recovered state');
+  await sweeper.start();
+  logger.info(
+    { ...recovered, export: exportRecovered, leaderEpoch: store.leaderEpoch(), storage: budget.status() },
+    'Recovered state',
+  );
   const server = await startAgentServer({
     listen: config.listen,
     tls,
@@ -95,6 +135,8 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
     credentials,
     exports,
     allowedClients: config.allowedClients,
+    storage: () => budget.status(),
+    deleteRun: (id) => sweeper.deleteRun(id),
   });
   logger.info(
     {
@@ -116,6 +158,8 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   await server.shutdown(SHUTDOWN_GRACE_MS);
   // Uploads in flight stop here; their checkpoints let the next agent resume them.
   exports.close();
+  sweeper.stop();
+  budget.stop();
   store.close();
   logger.info({ sessions: stopped.length, files: stopped.reduce((n, s) => n + s.files.length, 0) }, 'Stopped');
   return 0;

@@ -37,6 +37,16 @@ describe('parseFlags', () => {
     expect(config).toMatchObject({ nodeName: 'worker-1', tls: undefined, listen: 'unix:/run/tapedeck.sock' });
   });
 
+  it('should take the storage limit from --storage-limit, else TAPEDECK_STORAGE_LIMIT, else none', () => {
+    const limit = (args: string[], env: NodeJS.ProcessEnv) => {
+      const config = parseFlags(['--insecure', ...args], { NODE_NAME: 'n', ...env });
+      return config === 'help' ? -1 : config.storageLimitBytes;
+    };
+    expect(limit(['--storage-limit', '50Mi'], { TAPEDECK_STORAGE_LIMIT: '5Gi' })).toBe(50 * 2 ** 20);
+    expect(limit([], { TAPEDECK_STORAGE_LIMIT: '5Gi' })).toBe(5 * 2 ** 30);
+    expect(limit([], {})).toBe(0);
+  });
+
   it('should return help for --help', () => {
     expect(parseFlags(['--help'], {})).toBe('help');
   });
@@ -52,6 +62,8 @@ describe('parseFlags', () => {
     { args: ['--insecure', '--max-sessions', '2x'], message: '--max-sessions must be an integer' },
     { args: ['--insecure', '--node-name', 'Node_A'], message: '--node-name "Node_A" is not a DNS subdomain' },
     { args: ['--insecure', '--hubble-interface', 'eth0;x'], message: '--hubble-interface is not an interface name' },
+    { args: ['--insecure', '--storage-limit', '5GB'], message: '--storage-limit: "5GB" is not a quantity' },
+    { args: ['--insecure', '--storage-limit', '1Mi'], message: '--storage-limit must be at least 4194304 bytes' },
   ])('should refuse $args', ({ args, message }) => {
     expect(() => parseFlags(args, { NODE_NAME: 'n' })).toThrow(ConfigError);
     expect(() => parseFlags(args, { NODE_NAME: 'n' })).toThrow(message);

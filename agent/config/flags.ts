@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { OPERATOR_IDENTITY } from '../server/peer-identity.js';
 import { DEFAULT_MAX_CONCURRENT_SESSIONS } from '../session/session-manager.js';
+import { parseQuantity } from '../storage/quantity.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,6 +26,8 @@ export const USAGE = `Usage: tapedeck-agent [flags]
   --log-level LEVEL       ${LOG_LEVELS.join(', ')} (default: info)
   --max-sessions N        Concurrent capture sessions (default: ${DEFAULT_MAX_CONCURRENT_SESSIONS})
   --hubble-interface IF   Interface Hubble recordings capture on (default: any)
+  --storage-limit SIZE    Most the data directory may take on disk, all sessions together, e.g. 5Gi
+                          (default: $TAPEDECK_STORAGE_LIMIT, else no limit but the volume's free space)
   --help                  Show this help
 `;
 
@@ -45,7 +48,12 @@ export interface AgentConfig {
   readonly hubbleInterface: string;
   /** Client identities allowed to call over mTLS. */
   readonly allowedClients: readonly string[];
+  /** Bytes the data directory may take on disk (allocated blocks); 0 = no limit. */
+  readonly storageLimitBytes: number;
 }
+
+/** Below this the state store and one rotation of files do not fit. */
+export const MIN_STORAGE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export class ConfigError extends Error {
   readonly code = 'TD_ERR_AGENT_FLAGS';
@@ -79,6 +87,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         'log-level': { type: 'string', default: 'info' },
         'max-sessions': { type: 'string', default: String(DEFAULT_MAX_CONCURRENT_SESSIONS) },
         'hubble-interface': { type: 'string', default: 'any' },
+        'storage-limit': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -103,6 +112,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError(`--max-sessions must be an integer between 1 and ${MAX_SESSIONS_LIMIT}`);
   }
   if (!INTERFACE.test(values['hubble-interface'])) throw new ConfigError('--hubble-interface is not an interface name');
+  const storageLimitBytes = storageLimit(values['storage-limit'] ?? env.TAPEDECK_STORAGE_LIMIT);
   return {
     nodeName,
     listen: values.listen,
@@ -112,7 +122,22 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     maxSessions,
     hubbleInterface: values['hubble-interface'],
     allowedClients: values['allow-client'] ?? [OPERATOR_IDENTITY],
+    storageLimitBytes,
   };
+}
+
+function storageLimit(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  let bytes: number;
+  try {
+    bytes = parseQuantity(text);
+  } catch (error) {
+    throw new ConfigError(`--storage-limit: ${(error as Error).message}`, { cause: error });
+  }
+  if (bytes < MIN_STORAGE_LIMIT_BYTES) {
+    throw new ConfigError(`--storage-limit must be at least ${MIN_STORAGE_LIMIT_BYTES} bytes (4Mi), got ${text}`);
+  }
+  return bytes;
 }
 
 function tlsFiles(

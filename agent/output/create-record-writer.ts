@@ -10,6 +10,7 @@ import { createPcapEncoder, TimestampResolution } from './pcap-format.js';
 import { createPcapngEncoder, type PcapngInterface } from './pcapng-format.js';
 import type { OutputFile, RecordWriter } from './record-writer.js';
 import { RotatingRecordWriter } from './rotating-writer.js';
+import type { StorageLedger } from './storage-ledger.js';
 
 export const PacketFileFormat = { Pcap: 'pcap', Pcapng: 'pcapng' } as const;
 export type PacketFileFormat = (typeof PacketFileFormat)[keyof typeof PacketFileFormat];
@@ -59,6 +60,8 @@ export interface RecordWriterOptions {
   readonly sha256?: boolean;
   readonly onFileOpened?: (file: OutputFile) => void;
   readonly onFileClosed?: (file: OutputFile) => void;
+  /** The node's storage budget; absent = none. */
+  readonly ledger?: StorageLedger;
 }
 
 export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
@@ -113,6 +116,7 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
     linkType: interfaces[0]?.linkType ?? 0,
     ...(options.onFileOpened === undefined ? {} : { onFileOpened: options.onFileOpened }),
     ...(options.onFileClosed === undefined ? {} : { onFileClosed: options.onFileClosed }),
+    ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
   });
 }
 

@@ -13,6 +13,8 @@ export const OutputErrorCode = {
   Io: 'TD_ERR_OUTPUT_IO',
   /** write() after close(). */
   Closed: 'TD_ERR_OUTPUT_CLOSED',
+  /** The node's storage budget (or the volume's free space) has no room: nothing was written. */
+  StorageFull: 'TD_ERR_OUTPUT_STORAGE_FULL',
 } as const;
 export type OutputErrorCode = (typeof OutputErrorCode)[keyof typeof OutputErrorCode];
 
@@ -25,4 +27,8 @@ export class OutputError extends Error {
     super(message, options);
     this.name = 'OutputError';
   }
+}
+
+export function isStorageFull(error: unknown): boolean {
+  return error instanceof OutputError && error.code === OutputErrorCode.StorageFull;
 }

@@ -10,6 +10,7 @@ import { link, open, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OutputError, OutputErrorCode } from './output-error.js';
 import type { OutputFile } from './record-writer.js';
+import { UNLIMITED_LEDGER, type StorageLedger } from './storage-ledger.js';
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL; // libuv adds O_CLOEXEC
 const FILE_MODE = 0o640;
@@ -35,6 +36,7 @@ export class OpenOutputFile {
     readonly openedAtMs: number,
     header: Buffer,
     sha256: boolean,
+    private readonly ledger: StorageLedger,
   ) {
     this.hash = sha256 ? createHash('sha256') : undefined;
     this.hash?.update(header);
@@ -49,18 +51,32 @@ export class OpenOutputFile {
    * written under a hidden name first (`.<name>.partial`) and the file then
    * linked to its real name, so a crash never leaves an empty or half-headed
    * file under a capture name: at worst a `.partial` file recovery removes.
-   * Returns at once; a failure surfaces in the next append() or finish().
+   * Returns at once; a failure surfaces in the next append() or finish(). Returns undefined, creating
+   * nothing, when the storage ledger has no room for the header.
    */
-  static create(path: string, format: string, header: Buffer, openedAtMs: number, sha256: boolean): OpenOutputFile {
-    return new OpenOutputFile(path, format, openedAtMs, header, sha256);
+  static create(
+    path: string,
+    format: string,
+    header: Buffer,
+    openedAtMs: number,
+    sha256: boolean,
+    ledger: StorageLedger = UNLIMITED_LEDGER,
+  ): OpenOutputFile | undefined {
+    if (!ledger.grow(path, header.length)) return undefined;
+    return new OpenOutputFile(path, format, openedAtMs, header, sha256, ledger);
   }
 
   /**
    * Appends `chunk` (whole encoded records) after everything appended before.
    * On failure the file is cut back to its previous length, so it never ends
-   * in a partial record we wrote, and every later append fails too.
+   * in a partial record we wrote, and every later append fails too. When the storage ledger has no
+   * room, nothing changes and the promise rejects with TD_ERR_OUTPUT_STORAGE_FULL (later appends may
+   * succeed once room is made).
    */
   append(chunk: Buffer, packets: number, capturedBytes = 0): Promise<void> {
+    if (!this.ledger.grow(this.path, this.bytes + chunk.length)) {
+      return Promise.reject(new OutputError(OutputErrorCode.StorageFull, `no storage room to grow ${this.path}`));
+    }
     const position = this.bytes;
     this.hash?.update(chunk);
     this.bytes += chunk.length;
@@ -122,6 +138,7 @@ export class OpenOutputFile {
       if (error !== undefined) {
         throw error instanceof OutputError ? error : ioError(`closing ${this.path}`, error);
       }
+      this.ledger.settled(this.path);
     });
     this.tail = durable.catch(() => undefined);
     return { row, durable };

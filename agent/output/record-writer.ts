@@ -20,6 +20,12 @@ export interface OutputFile {
   readonly linkType?: number;
 }
 
+/** What a write may add to the disk at most: bytes and files touched (for block rounding). */
+export interface WriteBound {
+  readonly bytes: number;
+  readonly files: number;
+}
+
 export interface RecordWriter {
   /**
    * Appends `packets` consecutive nanosecond pcap records (see packet-batch.ts)
@@ -31,6 +37,12 @@ export interface RecordWriter {
    * bytes, passing it lets a writer skip walking them.
    */
   write(records: Buffer, packets: number, recordBytes?: number, interfaceIndex?: number): Promise<void>;
+  /**
+   * At most what write() of `packets` records taking `recordBytes` bytes adds to the disk, so the
+   * session can ask the storage budget for a whole batch before any writer writes it. Absent: the
+   * writer's own file writes ask the budget (a refused write rejects with TD_ERR_OUTPUT_STORAGE_FULL).
+   */
+  writeBound?(recordBytes: number, packets: number): WriteBound;
   /** Files written so far, the open one last. */
   files(): readonly OutputFile[];
   /**

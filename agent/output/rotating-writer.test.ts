@@ -181,3 +181,43 @@ describe('rotating-writer', { timeout: 120_000 }, () => {
     );
   });
 });
+
+describe('RotatingRecordWriter with a storage ledger', () => {
+  it('should write nothing a full ledger refuses, open the next file once there is room, and close cleanly', async () => {
+    let room = true;
+    const asked: number[] = [];
+    const writer = createRecordWriter({
+      format: 'pcap',
+      directory: dir.path,
+      filePrefix: 'full',
+      nodeName: NODE,
+      linkType: 1,
+      snaplen: 0,
+      interfaceName: 'eth0',
+      rotation: { maxFileBytes: 2048, maxFileAgeMs: 0 },
+      clock: new FakeClock(),
+      ledger: {
+        grow: (_path, bytes) => {
+          asked.push(bytes);
+          return room;
+        },
+        settled: () => undefined,
+      },
+    });
+    const records = recordsOf(syntheticPackets({ count: 10, sizes: [100] }));
+    await writer.write(records, 10, records.length);
+    room = false;
+    await expect(writer.write(records, 10, records.length)).rejects.toMatchObject({
+      code: OutputErrorCode.StorageFull,
+    });
+    room = true;
+    await writer.write(records, 10, records.length);
+    const bound = writer.writeBound?.(records.length, 10);
+    expect(bound?.bytes).toBeGreaterThanOrEqual(records.length);
+    const files = await writer.close();
+    const counts = await capinfosCounts(files.map((f) => f.path));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(files.reduce((n, f) => n + f.packets, 0)).toBe(20);
+    expect(Math.max(...asked)).toBeLessThanOrEqual(2048);
+  });
+});

@@ -15,8 +15,9 @@ import type { Clock, ClockTimer } from './clock.js';
 import { HOST_LITTLE_ENDIAN, type FileEncoder } from './file-encoder.js';
 import { outputFileName, resolveInside } from './file-naming.js';
 import { OpenOutputFile } from './output-file.js';
-import { OutputError, OutputErrorCode } from './output-error.js';
-import type { OutputFile, RecordWriter } from './record-writer.js';
+import { isStorageFull, OutputError, OutputErrorCode } from './output-error.js';
+import type { OutputFile, RecordWriter, WriteBound } from './record-writer.js';
+import type { StorageLedger } from './storage-ledger.js';
 
 export interface RotatingWriterOptions {
   readonly directory: string;
@@ -36,6 +37,8 @@ export interface RotatingWriterOptions {
   readonly onFileOpened?: (file: OutputFile) => void;
   /** Called once a file is fsynced and closed (rotation or close()). */
   readonly onFileClosed?: (file: OutputFile) => void;
+  /** The node's storage budget; absent = no budget. */
+  readonly ledger?: StorageLedger;
 }
 
 export class RotatingRecordWriter implements RecordWriter {
@@ -48,10 +51,26 @@ export class RotatingRecordWriter implements RecordWriter {
   private timer: ClockTimer | undefined;
   private nextIndex = 0;
   private closing: Promise<readonly OutputFile[]> | undefined;
+  private readonly headerBytes: number;
 
   constructor(private readonly options: RotatingWriterOptions) {
     this.startedAtMs = options.clock.now();
+    this.headerBytes = options.encoder.header().length;
+    // No room for the first file's header: the first write that finds room opens it.
     this.current = this.open();
+  }
+
+  /**
+   * At most the bytes write(records, packets, recordBytes) adds to the disk and the files it touches
+   * (the open one and those it may open), without reading the records: what the session asks the
+   * storage budget for before it writes a batch.
+   */
+  writeBound(recordBytes: number, packets: number): WriteBound {
+    const { encoder, maxFileBytes } = this.options;
+    const encoded = encoder.maxEncodedBytes(recordBytes, packets);
+    const room = maxFileBytes - this.headerBytes - encoder.trailerBytes;
+    const opened = maxFileBytes === 0 || room <= 0 ? 1 : Math.ceil(encoded / room) + 1;
+    return { bytes: encoded + opened * this.headerBytes, files: opened + 1 };
   }
 
   /**
@@ -70,6 +89,7 @@ export class RotatingRecordWriter implements RecordWriter {
     const { encoder, maxFileBytes } = this.options;
     if (this.current !== undefined && this.expired(this.current)) this.rotate();
     let file = this.current ?? this.open();
+    if (file === undefined) return Promise.reject(storageFull(this.options.directory));
     // Hot path: a whole batch that surely fits the open file goes out in one
     // append without reading each record's header here.
     if (recordBytes !== undefined && recordBytes <= records.length) {
@@ -98,7 +118,14 @@ export class RotatingRecordWriter implements RecordWriter {
       ) {
         writes.push(this.append(file, records, start, offset, segmentPackets, segmentBytes, interfaceIndex));
         this.rotate();
-        file = this.open();
+        const next = this.open();
+        if (next === undefined) {
+          // The session asked the budget for the whole batch first; this only happens when a
+          // measurement shrank the room meanwhile. The rest of the batch is not written.
+          writes.push(Promise.reject(storageFull(this.options.directory)));
+          return Promise.all(writes).then(() => undefined);
+        }
+        file = next;
         start = offset;
         segmentPackets = 0;
         segmentBytes = 0;
@@ -126,7 +153,10 @@ export class RotatingRecordWriter implements RecordWriter {
     if (file !== undefined) {
       const trailer = this.options.encoder.trailer(stats, this.startedAtMs, this.options.clock.now());
       if (trailer !== undefined) {
-        file.append(trailer, 0).catch((error: unknown) => this.failures.add(error));
+        // No room for the statistics block leaves a valid file without it.
+        file.append(trailer, 0).catch((error: unknown) => {
+          if (!isStorageFull(error)) this.failures.add(error);
+        });
       }
       this.rotate();
     }
@@ -145,8 +175,9 @@ export class RotatingRecordWriter implements RecordWriter {
     return maxFileAgeMs > 0 && clock.now() - file.openedAtMs >= maxFileAgeMs;
   }
 
-  private open(): OpenOutputFile {
-    const { clock, directory, encoder, filePrefix, nodeName, maxFileAgeMs, sha256 } = this.options;
+  /** Opens the next file, or returns undefined when the storage budget has no room for its header. */
+  private open(): OpenOutputFile | undefined {
+    const { clock, directory, encoder, filePrefix, nodeName, maxFileAgeMs, sha256, ledger } = this.options;
     const openedAtMs = clock.now();
     const name = outputFileName({
       prefix: filePrefix,
@@ -162,7 +193,9 @@ export class RotatingRecordWriter implements RecordWriter {
       encoder.header(),
       openedAtMs,
       sha256,
+      ledger,
     );
+    if (file === undefined) return undefined;
     this.nextIndex++;
     this.current = file;
     this.options.onFileOpened?.(this.row(file.snapshot()));
@@ -209,8 +242,11 @@ export class RotatingRecordWriter implements RecordWriter {
     const written = file.append(encoded, packets, end - start - packets * RECORD_HEADER_BYTES);
     if (first !== undefined) file.firstPacketTime = first;
     // An I/O error also reaches the caller through this promise; failures
-    // keeps it for close(), which must report it even if nobody awaited.
-    written.catch((error: unknown) => this.failures.add(error));
+    // keeps it for close(), which must report it even if nobody awaited. No
+    // storage room is not a failure of the file: nothing was written.
+    written.catch((error: unknown) => {
+      if (!isStorageFull(error)) this.failures.add(error);
+    });
     return written;
   }
 
@@ -224,6 +260,10 @@ function firstTimestamp(records: Buffer, offset: number): Date {
   const seconds = view.getUint32(0, HOST_LITTLE_ENDIAN);
   const nanos = view.getUint32(4, HOST_LITTLE_ENDIAN);
   return new Date(seconds * 1000 + Math.floor(nanos / 1e6));
+}
+
+function storageFull(directory: string): OutputError {
+  return new OutputError(OutputErrorCode.StorageFull, `no storage room for a new file in ${directory}`);
 }
 
 function malformed(index: number, packets: number): OutputError {

@@ -26,6 +26,16 @@ export interface AgentServiceOptions {
   readonly credentials: CredentialVault;
   /** Session.export and exported files (absent: nothing exports, e.g. in tests of capture alone). */
   readonly exports?: ExportView;
+  /** The node's storage budget now (agent/storage/storage-budget.ts). */
+  readonly storage?: () => NodeStorage;
+  /** Deletes an ended session's local files (StopSession delete_local_files; agent/retention/). */
+  readonly deleteRun?: (id: string) => Promise<void>;
+}
+
+export interface NodeStorage {
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+  readonly availableBytes: number;
 }
 
 /** Runs `work` and answers the unary call with its result or its error's status. */
@@ -54,7 +64,7 @@ function sessionId(id: string): string {
 }
 
 export function agentHandlers(options: AgentServiceOptions): AgentServiceHandlers {
-  const { manager, buildFilter, logger, fence, credentials, exports } = options;
+  const { manager, buildFilter, logger, fence, credentials, exports, storage, deleteRun } = options;
   return {
     StartSession: unary(logger, 'StartSession', async (request: StartSessionRequest__Output) => {
       fence.admit(request.leaderEpoch, 'StartSession');
@@ -69,7 +79,12 @@ export function agentHandlers(options: AgentServiceOptions): AgentServiceHandler
     StopSession: unary(logger, 'StopSession', async (request) => {
       fence.admit(request.leaderEpoch, 'StopSession');
       const reason = STOP_REASON_FROM_PROTO[String(request.reason)] ?? StopReason.Stopped;
-      return sessionProto(await manager.stop(sessionId(request.id), reason), exports);
+      const id = sessionId(request.id);
+      const stopped = await manager.stop(id, reason);
+      if (!request.deleteLocalFiles) return sessionProto(stopped, exports);
+      if (deleteRun === undefined) throw invalid('deleteLocalFiles', 'this agent does not delete local files');
+      await deleteRun(id);
+      return sessionProto(manager.get(id).snapshot(), exports);
     }),
     GetSession: unary(logger, 'GetSession', (request) =>
       sessionProto(manager.get(sessionId(request.id)).snapshot(), exports),
@@ -94,6 +109,11 @@ export function agentHandlers(options: AgentServiceOptions): AgentServiceHandler
     ListSessions: unary(logger, 'ListSessions', (request) => ({
       nodeName: manager.nodeName,
       sessions: manager.list(request.recordingUid).map((s) => sessionProto(s, exports)),
+      ...(storage && { storage: storageProto(storage()) }),
     })),
   };
+}
+
+function storageProto(s: NodeStorage): { usedBytes: number; limitBytes: number; availableBytes: number } {
+  return { usedBytes: s.usedBytes, limitBytes: s.limitBytes, availableBytes: s.availableBytes };
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { loadAgentProto, loadRecorderProto } from '../../proto/load.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { CredentialVault } from '../export/export-credentials.js';
-import { agentHandlers } from './agent-service.js';
+import { agentHandlers, type NodeStorage } from './agent-service.js';
 import type { ExportView } from './to-proto.js';
 import type { LeaderFence } from './leader-fence.js';
 import type { BuildFilter } from './hubble-request.js';
@@ -41,6 +41,10 @@ export interface AgentServerOptions {
   /** Export credentials by session (in memory only); a fresh vault when absent. */
   readonly credentials?: CredentialVault;
   readonly exports?: ExportView;
+  /** The node's storage budget, for ListSessionsResponse.storage; absent = not reported. */
+  readonly storage?: () => NodeStorage;
+  /** Deletes an ended session's local files (StopSession delete_local_files). */
+  readonly deleteRun?: (id: string) => Promise<void>;
   /** Client identities (certificate CN, DNS or URI SAN) served with TLS; default the operator's only. */
   readonly allowedClients?: readonly string[];
 }
@@ -93,6 +97,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       fence: options.fence,
       credentials: options.credentials ?? new CredentialVault(),
       ...(options.exports && { exports: options.exports }),
+      ...(options.storage && { storage: options.storage }),
+      ...(options.deleteRun && { deleteRun: options.deleteRun }),
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {

@@ -31,6 +31,7 @@ const OUTPUT_STATUS: Record<OutputErrorCode, status> = {
   [OutputErrorCode.MalformedBatch]: status.INTERNAL,
   [OutputErrorCode.Io]: status.INTERNAL,
   [OutputErrorCode.Closed]: status.INTERNAL,
+  [OutputErrorCode.StorageFull]: status.RESOURCE_EXHAUSTED,
 };
 
 function codeOf(error: unknown): status | undefined {

@@ -103,7 +103,9 @@ export interface ExportView {
   exportedFile(sessionId: string, path: string): ExportedFile | undefined;
 }
 
-function exportStatusProto(status: SessionExportStatus): ExportStatus {
+function exportStatusProto(status: SessionExportStatus | undefined, expiredByRetention: number): ExportStatus {
+  const expired = Math.max(status?.filesExpiredUnexported ?? 0, expiredByRetention);
+  if (status === undefined) return { filesExpiredUnexported: expired };
   return {
     filesPending: status.filesPending,
     filesExported: status.filesExported,
@@ -115,7 +117,7 @@ function exportStatusProto(status: SessionExportStatus): ExportStatus {
     ...(status.credentialsExpiryMs !== undefined && {
       credentialsExpiry: timestamp(new Date(status.credentialsExpiryMs)),
     }),
-    filesExpiredUnexported: status.filesExpiredUnexported,
+    filesExpiredUnexported: expired,
   };
 }
 
@@ -157,12 +159,23 @@ export function sessionProto(snapshot: SessionSnapshot, exports?: ExportView): S
         interfaces: [...f.interfaces],
         linkType: f.linkType,
         exportedUrl: exported?.url ?? '',
+        ...(f.deletedTime && { deletedTime: timestamp(f.deletedTime) }),
+        ...(f.deletedReason !== undefined && { deletedReason: f.deletedReason }),
       };
     }),
     startTime: timestamp(snapshot.startTime),
     ...(snapshot.stopTime && { stopTime: timestamp(snapshot.stopTime) }),
     segment: snapshot.segment,
     gaps: snapshot.gaps.map((g) => ({ from: timestamp(g.from), to: timestamp(g.to), reason: g.reason })),
-    ...(exportStatus && { export: exportStatusProto(exportStatus) }),
+    storageFull: snapshot.storage?.full ?? false,
+    packetsLostStorage: snapshot.storage?.lostPackets ?? 0,
+    bytesLostStorage: snapshot.storage?.lostBytes ?? 0,
+    expired: snapshot.retention?.expired ?? false,
+    ...(snapshot.retention?.expireTime && { expireTime: timestamp(snapshot.retention.expireTime) }),
+    // Files a TTL deleted before export: retention counts them as it deletes, the export stage when it
+    // finds one gone; either is the same files.
+    ...(snapshot.spec.export !== undefined && {
+      export: exportStatusProto(exportStatus, snapshot.retention?.expiredUnexported ?? 0),
+    }),
   };
 }

@@ -7,7 +7,8 @@ import type { SessionFile, SessionSnapshot, SessionStats } from './session-snaps
 import { SessionState } from './session-snapshot.js';
 import type { FilterUpdate, SessionSpec } from './session-spec.js';
 import type { StoredFile, StoredSession } from '../state/stored-records.js';
-import { StoredState } from '../state/stored-records.js';
+import { DeletedReason, StoredState } from '../state/stored-records.js';
+import type { SessionJournal } from './ports.js';
 
 export function sessionFileOf(file: StoredFile): SessionFile {
   return {
@@ -22,6 +23,8 @@ export function sessionFileOf(file: StoredFile): SessionFile {
     interfaces: file.interfaces,
     linkType: file.linkType,
     segment: file.segment,
+    ...(file.deletedMs !== undefined && { deletedTime: new Date(file.deletedMs) }),
+    ...(file.deletedReason !== undefined && { deletedReason: file.deletedReason }),
   };
 }
 
@@ -38,30 +41,52 @@ export function capturedBy(spec: SessionSpec, files: readonly StoredFile[]): { p
   return { packets, bytes };
 }
 
-export class ArchivedSession implements ManagedSession {
-  private readonly view: SessionSnapshot;
+/** A stopped session as the state store holds it now. */
+export function archivedView(stored: StoredSession, files: readonly StoredFile[], nodeName: string): SessionSnapshot {
+  const captured = capturedBy(stored.spec, files);
+  const exports = stored.spec.export !== undefined;
+  const expiredUnexported = exports
+    ? files.filter((f) => f.deletedReason !== undefined && f.deletedReason !== DeletedReason.Evicted && !f.uploadedMs)
+        .length
+    : 0;
+  return {
+    id: stored.id,
+    nodeName,
+    spec: stored.spec,
+    state: stored.state === StoredState.Failed ? SessionState.Failed : SessionState.Stopped,
+    ...(stored.stopReason !== undefined && { stopReason: stored.stopReason }),
+    message: stored.message,
+    stats: {
+      packetsCaptured: captured.packets,
+      bytesCaptured: captured.bytes,
+      packetsLost: stored.priorLostPackets + stored.segmentLostPackets,
+      bytesLost: stored.priorLostBytes + stored.segmentLostBytes,
+    },
+    files: files.map(sessionFileOf),
+    startTime: new Date(stored.firstStartMs),
+    ...(stored.stopMs !== undefined && { stopTime: new Date(stored.stopMs) }),
+    segment: stored.segment,
+    gaps: stored.gaps.map((g) => ({ from: new Date(g.fromMs), to: new Date(g.toMs), reason: g.reason })),
+    storage: { full: false, lostPackets: stored.storageLostPackets ?? 0, lostBytes: stored.storageLostBytes ?? 0 },
+    retention: {
+      ...(stored.expireAtMs !== undefined && { expireTime: new Date(stored.expireAtMs) }),
+      expired: stored.expiredMs !== undefined,
+      expiredUnexported,
+    },
+  };
+}
 
-  constructor(stored: StoredSession, files: readonly StoredFile[], nodeName: string) {
-    const captured = capturedBy(stored.spec, files);
-    this.view = {
-      id: stored.id,
-      nodeName,
-      spec: stored.spec,
-      state: stored.state === StoredState.Failed ? SessionState.Failed : SessionState.Stopped,
-      ...(stored.stopReason !== undefined && { stopReason: stored.stopReason }),
-      message: stored.message,
-      stats: {
-        packetsCaptured: captured.packets,
-        bytesCaptured: captured.bytes,
-        packetsLost: stored.priorLostPackets + stored.segmentLostPackets,
-        bytesLost: stored.priorLostBytes + stored.segmentLostBytes,
-      },
-      files: files.map(sessionFileOf),
-      startTime: new Date(stored.firstStartMs),
-      ...(stored.stopMs !== undefined && { stopTime: new Date(stored.stopMs) }),
-      segment: stored.segment,
-      gaps: stored.gaps.map((g) => ({ from: new Date(g.fromMs), to: new Date(g.toMs), reason: g.reason })),
-    };
+export class ArchivedSession implements ManagedSession {
+  private view: SessionSnapshot;
+
+  /** With `journal`, every snapshot re-reads the store (retention deletes files, expires the run). */
+  constructor(
+    private stored: StoredSession,
+    files: readonly StoredFile[],
+    private readonly nodeName: string,
+    private readonly journal?: SessionJournal,
+  ) {
+    this.view = archivedView(stored, files, nodeName);
   }
 
   get id(): string {
@@ -81,6 +106,10 @@ export class ArchivedSession implements ManagedSession {
   }
 
   snapshot(): SessionSnapshot {
+    if (this.journal !== undefined) {
+      this.stored = this.journal.session(this.stored.id) ?? this.stored;
+      this.view = archivedView(this.stored, this.journal.files(this.stored.id), this.nodeName);
+    }
     return this.view;
   }
 

@@ -10,12 +10,15 @@ import type { OutputFile } from '../output/record-writer.js';
 import type { SessionPorts } from './ports.js';
 import { SessionCaptures, messageOf, addStats, ZERO_CAPTURE } from './session-captures.js';
 import { SessionError, SessionErrorCode } from './session-error.js';
-import { SessionJournalWriter, type SessionResume } from './session-journal-writer.js';
+import { SessionJournalWriter, type SegmentLoss, type SessionResume } from './session-journal-writer.js';
 import type { SessionFile, SessionSnapshot, SessionStats } from './session-snapshot.js';
 import { SessionState } from './session-snapshot.js';
 import type { FilterUpdate, SessionSpec } from './session-spec.js';
 import { SessionWriters } from './session-writers.js';
-import { admitBatch, StopReason } from './stop-condition.js';
+import { admitBatch, StopReason, type Admission } from './stop-condition.js';
+import { StorageFullPolicy } from './session-spec.js';
+import { StorageLoss } from './storage-loss.js';
+import { isStorageFull } from '../output/output-error.js';
 
 export { messageOf } from './session-captures.js';
 export type { SessionResume } from './session-journal-writer.js';
@@ -49,13 +52,16 @@ export class CaptureSession {
     this.resolveFinished = resolve;
   });
   private writers!: SessionWriters;
+  private readonly storage: StorageLoss;
 
   private constructor(
     private currentSpec: SessionSpec,
     private readonly context: SessionContext,
     private readonly captures: SessionCaptures,
     readonly journal: SessionJournalWriter,
-  ) {}
+  ) {
+    this.storage = new StorageLoss(context.logger);
+  }
 
   /**
    * Opens the captures and the writers (a new segment of `resume` when given); throws
@@ -183,6 +189,11 @@ export class CaptureSession {
         batch.length,
         batch.packets,
       );
+      if (admitted.packets > 0 && !this.hasRoom(admitted, interfaceIndex)) {
+        batch.release();
+        this.storageRefused(admitted.packets, admitted.capturedBytes);
+        return;
+      }
       if (admitted.packets > 0) {
         const records = batch.data.subarray(0, admitted.recordBytes);
         const writes = this.writers.write(records, admitted.packets, admitted.recordBytes, interfaceIndex);
@@ -211,9 +222,35 @@ export class CaptureSession {
     }
   }
 
+  /** Asks the storage budget for the whole batch, so every format writes it or none does. */
+  private hasRoom(admitted: Admission, interfaceIndex: number): boolean {
+    const gate = this.context.ports.storage;
+    if (gate === undefined) return true;
+    const bound = this.writers.bound(admitted.recordBytes, admitted.packets, interfaceIndex);
+    if (!gate.admit(bound.bytes, bound.files)) return false;
+    this.storage.wrote();
+    return true;
+  }
+
+  /** Not written for lack of room: lost; the session goes on unless the spec says Stop. */
+  private storageRefused(packets: number, bytes: number): void {
+    this.storage.refused(packets, bytes);
+    if (this.spec.onStorageFull === StorageFullPolicy.Stop && this.accepting) {
+      this.accepting = false;
+      this.captureStats = this.captures.stats();
+      // A message would mark the stop as failed: the stop reason says it all.
+      this.context.logger.info('Stopping capture: the storage budget is full and onStorageFull is Stop');
+      void this.stop(StopReason.StorageFull);
+    }
+  }
+
   private writeFailed(packets: number, bytes: number, error: unknown): void {
     this.packets -= packets;
     this.bytes -= bytes;
+    if (isStorageFull(error)) {
+      this.storageRefused(packets, bytes);
+      return;
+    }
     this.writeLostPackets += packets;
     this.writeLostBytes += bytes;
     if (!this.accepting) return;
@@ -259,13 +296,17 @@ export class CaptureSession {
     return snapshot;
   }
 
-  /** Lost in this segment: kernel drops, the agent's drops and failed writes. */
-  private lost(): { packets: number; bytes: number } {
+  /** Lost in this segment: kernel drops, the agent's drops, failed writes and no storage room. */
+  private lost(): SegmentLoss {
     const capture = this.captureStats ?? this.captures.stats();
     const meanBytes = this.packets > 0 ? this.bytes / this.packets : 0;
+    const storage = this.storage;
     return {
-      packets: capture.kernelDropped + capture.agentDropped + this.writeLostPackets,
-      bytes: Math.round(capture.kernelDropped * meanBytes) + capture.agentDroppedBytes + this.writeLostBytes,
+      packets: capture.kernelDropped + capture.agentDropped + this.writeLostPackets + storage.packets,
+      bytes:
+        Math.round(capture.kernelDropped * meanBytes) + capture.agentDroppedBytes + this.writeLostBytes + storage.bytes,
+      storagePackets: storage.packets,
+      storageBytes: storage.bytes,
     };
   }
 
@@ -295,6 +336,11 @@ export class CaptureSession {
       ...(this.stopTime !== undefined && { stopTime: this.stopTime }),
       segment: this.journal.segment,
       gaps: this.journal.gaps.map((g) => ({ from: new Date(g.fromMs), to: new Date(g.toMs), reason: g.reason })),
+      storage: {
+        full: this.isActive() && this.storage.full,
+        lostPackets: this.journal.prior.storageLostPackets + this.storage.packets,
+        lostBytes: this.journal.prior.storageLostBytes + this.storage.bytes,
+      },
     };
   }
 }

@@ -8,7 +8,7 @@ import { RECORD_HEADER_BYTES, type PacketBatch } from '../capture/packet-batch.j
 import type { Clock, ClockTimer } from '../output/clock.js';
 import type { OutputFile, RecordWriter } from '../output/record-writer.js';
 import pino from 'pino';
-import type { WriterOptions } from './ports.js';
+import type { SessionObserver, StorageGate, WriterOptions } from './ports.js';
 import { StateStore } from '../state/state-store.js';
 import { SessionManager } from './session-manager.js';
 
@@ -167,6 +167,8 @@ export function managerWithFakes(options: {
   dataDir: string;
   maxConcurrentSessions: number;
   clock?: FakeClock;
+  storage?: StorageGate;
+  observers?: readonly SessionObserver[];
 }): FakedManager {
   const store = StateStore.open(path.join(options.dataDir, 'state'));
   const captures: FakeCapture[] = [];
@@ -179,6 +181,8 @@ export function managerWithFakes(options: {
     ports: {
       clock: options.clock ?? new FakeClock(),
       journal: store,
+      ...(options.storage && { storage: options.storage }),
+      ...(options.observers && { observers: options.observers }),
       openCapture: (captureOptions) => {
         const capture = new FakeCapture(captureOptions);
         captures.push(capture);

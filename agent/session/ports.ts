@@ -36,6 +36,7 @@ export interface SessionJournal {
   putSession(session: StoredSession): void;
   putFile(file: StoredFile): void;
   deleteFile(path: string): void;
+  session(id: string): StoredSession | undefined;
   sessions(): StoredSession[];
   files(sessionId: string): StoredFile[];
 }
@@ -51,10 +52,21 @@ export interface SessionObserver {
   sessionEnded?(spec: SessionSpec, stored: StoredSession): void;
 }
 
+/** The node's storage budget as a session sees it (agent/storage/storage-budget.ts). */
+export interface StorageGate {
+  /**
+   * Is there room for `bytes` more in `files` files? Asked before a batch goes to the writers, so a
+   * batch is written by every format or by none; charges nothing (the writers' files do).
+   */
+  admit(bytes: number, files: number): boolean;
+}
+
 export interface SessionPorts {
   readonly openCapture: OpenCapture;
   readonly createWriter: CreateWriter;
   readonly clock: Clock;
   readonly journal: SessionJournal;
   readonly observers?: readonly SessionObserver[];
+  /** Absent = no budget. */
+  readonly storage?: StorageGate;
 }

@@ -24,9 +24,29 @@ export interface PriorCounters {
   readonly bytes: number;
   readonly lostPackets: number;
   readonly lostBytes: number;
+  /** The part of lostPackets/lostBytes not written because the storage budget was full. */
+  readonly storageLostPackets: number;
+  readonly storageLostBytes: number;
 }
 
-export const NO_PRIOR: PriorCounters = { packets: 0, bytes: 0, lostPackets: 0, lostBytes: 0 };
+export const NO_PRIOR: PriorCounters = {
+  packets: 0,
+  bytes: 0,
+  lostPackets: 0,
+  lostBytes: 0,
+  storageLostPackets: 0,
+  storageLostBytes: 0,
+};
+
+/** What the current segment lost, in all and for lack of storage room (a part of it). */
+export interface SegmentLoss {
+  readonly packets: number;
+  readonly bytes: number;
+  readonly storagePackets: number;
+  readonly storageBytes: number;
+}
+
+const NO_LOSS: SegmentLoss = { packets: 0, bytes: 0, storagePackets: 0, storageBytes: 0 };
 
 /** How a restarted agent continues a session: the stored record, its repaired files and the new gap. */
 export interface SessionResume {
@@ -66,10 +86,10 @@ export class SessionJournalWriter {
   }
 
   started(): void {
-    this.putSession(StoredState.Running, { packets: 0, bytes: 0 });
+    this.putSession(StoredState.Running, NO_LOSS);
   }
 
-  heartbeat(lost: { packets: number; bytes: number }): void {
+  heartbeat(lost: SegmentLoss): void {
     this.putSession(StoredState.Running, lost);
   }
 
@@ -85,7 +105,7 @@ export class SessionJournalWriter {
   fileClosed(file: OutputFile): void {
     const stored = this.storedFile(file, file.sha256 ?? '');
     this.guard(() => this.ports.journal.putFile(stored));
-    for (const observer of this.ports.observers ?? []) observer.fileClosed?.(this.spec, stored);
+    for (const observer of this.ports.observers ?? []) this.guard(() => observer.fileClosed?.(this.spec, stored));
   }
 
   /** Hashes the closed files that have no hash yet, records them and returns their rows. */
@@ -104,19 +124,14 @@ export class SessionJournalWriter {
     return rows;
   }
 
-  stopped(
-    state: SessionState,
-    reason: StopReason,
-    message: string,
-    stopMs: number,
-    lost: { packets: number; bytes: number },
-  ): void {
+  stopped(state: SessionState, reason: StopReason, message: string, stopMs: number, lost: SegmentLoss): void {
     // SIGTERM (helm upgrade, node drain) pauses a Recording's session: the next agent resumes it.
     // Hubble Record streams end with their stream and are not resumed.
     this.paused = reason === StopReason.Shutdown && state !== 'Failed' && this.spec.recording !== undefined;
     const stored = this.paused ? StoredState.Paused : state === 'Failed' ? StoredState.Failed : StoredState.Stopped;
-    const record = this.putSession(stored, lost, { stopReason: reason, message, stopMs });
-    if (!this.paused) for (const observer of this.ports.observers ?? []) observer.sessionEnded?.(this.spec, record);
+    const row = this.putSession(stored, lost, { stopReason: reason, message, stopMs });
+    if (this.paused) return;
+    for (const observer of this.ports.observers ?? []) this.guard(() => observer.sessionEnded?.(this.spec, row));
   }
 
   sessionFile(file: OutputFile): SessionFile {
@@ -156,11 +171,11 @@ export class SessionJournalWriter {
 
   private putSession(
     state: StoredState,
-    lost: { packets: number; bytes: number },
+    lost: SegmentLoss,
     end?: { stopReason: StopReason; message: string; stopMs: number },
   ): StoredSession {
     const now = this.ports.clock.now();
-    const record: StoredSession = {
+    const row: StoredSession = {
       id: this.spec.id,
       spec: this.spec,
       state,
@@ -174,10 +189,12 @@ export class SessionJournalWriter {
       priorLostBytes: this.prior.lostBytes,
       segmentLostPackets: lost.packets,
       segmentLostBytes: lost.bytes,
+      storageLostPackets: this.prior.storageLostPackets + lost.storagePackets,
+      storageLostBytes: this.prior.storageLostBytes + lost.storageBytes,
       gaps: this.gaps,
     };
-    this.guard(() => this.ports.journal.putSession(record));
-    return record;
+    this.guard(() => this.ports.journal.putSession(row));
+    return row;
   }
 
   /** A state store that cannot be written must not stop the capture: it is logged once. */

@@ -74,7 +74,7 @@ export class SessionManager {
     const result = { resumed: 0, stopped: 0, failed: 0 };
     for (const plan of plans) {
       if (plan.kind === 'stopped') {
-        this.sessions.set(plan.stored.id, new ArchivedSession(plan.stored, plan.files, this.nodeName));
+        this.sessions.set(plan.stored.id, new ArchivedSession(plan.stored, plan.files, this.nodeName, journal));
         result.stopped += 1;
         continue;
       }
@@ -93,7 +93,7 @@ export class SessionManager {
         };
         journal.putSession(failed);
         this.options.logger.error({ session: stored.id, error: failed.message }, 'Cannot resume capture');
-        this.sessions.set(stored.id, new ArchivedSession(failed, journal.files(stored.id), this.nodeName));
+        this.sessions.set(stored.id, new ArchivedSession(failed, journal.files(stored.id), this.nodeName, journal));
         result.failed += 1;
       }
     }
@@ -152,8 +152,28 @@ export class SessionManager {
       resume,
     );
     this.sessions.set(spec.id, session);
-    void session.done().then(() => this.prune());
+    void session.done().then(() => {
+      this.archive(session);
+      this.prune();
+    });
     return { session, created: true };
+  }
+
+  /**
+   * An ended session is listed from the state store from now on, which retention changes (files
+   * deleted, the run expired). Not at shutdown: the session is paused, and the process ends.
+   */
+  private archive(session: CaptureSession): void {
+    if (this.shuttingDown || this.sessions.get(session.id) !== session) return;
+    const { journal } = this.options.ports;
+    const stored = journal.session(session.id);
+    if (stored === undefined) return;
+    this.sessions.set(session.id, new ArchivedSession(stored, journal.files(session.id), this.nodeName, journal));
+  }
+
+  /** The state store forgot an ended session (retention): it is no longer listed. */
+  forget(id: string): void {
+    if (this.sessions.get(id)?.isActive() === false) this.sessions.delete(id);
   }
 
   get(id: string): ManagedSession {

@@ -82,6 +82,8 @@ async function recoverOne(stored: StoredSession, context: RecoveryContext): Prom
       bytes: captured.bytes,
       lostPackets: stored.priorLostPackets + stored.segmentLostPackets,
       lostBytes: stored.priorLostBytes + stored.segmentLostBytes,
+      storageLostPackets: stored.storageLostPackets ?? 0,
+      storageLostBytes: stored.storageLostBytes ?? 0,
     },
     gap: {
       fromMs: crashed ? stored.aliveMs : (stored.stopMs ?? stored.aliveMs),

@@ -35,6 +35,27 @@ export interface SessionFile {
   readonly linkType: number;
   /** The segment (1, 2, … after restarts) that wrote the file. */
   readonly segment: number;
+  /** Set once the agent deleted the local file (TTL | Expired | Evicted). */
+  readonly deletedTime?: Date;
+  readonly deletedReason?: string;
+}
+
+/** The session and the node's storage budget. */
+export interface SessionStorage {
+  /** The session is running and its latest batch found no room. */
+  readonly full: boolean;
+  /** Packets and captured bytes not written for lack of room, all segments (part of stats.*Lost). */
+  readonly lostPackets: number;
+  readonly lostBytes: number;
+}
+
+/** What retention did to the session's local data. */
+export interface SessionRetention {
+  /** When retention.expireAfter deletes (or deleted) all local data; absent = never or still running. */
+  readonly expireTime?: Date;
+  readonly expired: boolean;
+  /** Files a TTL or the expiry deleted before they were exported (only counted when the spec exports). */
+  readonly expiredUnexported: number;
 }
 
 /** A time the session was not capturing. */
@@ -59,4 +80,6 @@ export interface SessionSnapshot {
   /** The current (or last) segment, 1 unless the session was resumed after an agent restart. */
   readonly segment: number;
   readonly gaps: readonly SessionGap[];
+  readonly storage?: SessionStorage;
+  readonly retention?: SessionRetention;
 }

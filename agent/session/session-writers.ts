@@ -3,7 +3,7 @@
 // later format) one writer for all interfaces (pcapng: one Interface
 // Description Block each).
 import type { CaptureStats } from '../capture/capture-source.js';
-import type { OutputFile, RecordWriter } from '../output/record-writer.js';
+import type { OutputFile, RecordWriter, WriteBound } from '../output/record-writer.js';
 import type { CreateWriter, WriterInterface, WriterOptions } from './ports.js';
 import { messageOf } from './session-captures.js';
 import { OutputFormat, type SessionSpec } from './session-spec.js';
@@ -67,6 +67,19 @@ export class SessionWriters {
       if (index !== undefined) writes.push(writer.write(records, packets, recordBytes, index));
     }
     return writes;
+  }
+
+  /** At most what write() of this batch adds to the disk, over every writer that takes it. */
+  bound(recordBytes: number, packets: number, interfaceIndex: number): WriteBound {
+    let bytes = 0;
+    let files = 0;
+    for (const { writer, route } of this.writers) {
+      if (route(interfaceIndex) === undefined || writer.writeBound === undefined) continue;
+      const one = writer.writeBound(recordBytes, packets);
+      bytes += one.bytes;
+      files += one.files;
+    }
+    return { bytes, files };
   }
 
   files(): OutputFile[] {

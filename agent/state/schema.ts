@@ -1,5 +1,7 @@
 // The state store's tables. Later stages add columns with ALTER TABLE and bump
 // SCHEMA_VERSION; an agent refuses a database newer than itself.
+// 2: retention and the storage budget (issue 12): files.deleted_ms/deleted_reason,
+//    sessions.expired_ms/storage_lost_packets/storage_lost_bytes; export (issue 13): files.upload_checkpoint.
 export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
@@ -29,8 +31,12 @@ CREATE TABLE IF NOT EXISTS sessions (
   segment_lost_bytes INTEGER NOT NULL DEFAULT 0,
   -- JSON [{from, to, reason}] in ms, newest last.
   gaps TEXT NOT NULL DEFAULT '[]',
-  -- Later stages: when all local data of the run expires (retention.expireAfter).
-  expire_at_ms INTEGER
+  -- When all local data of the run expires (retention.expireAfter), and when the sweeper deleted it.
+  expire_at_ms INTEGER,
+  expired_ms INTEGER,
+  -- Packets/bytes not written because the node's storage budget was full (all segments).
+  storage_lost_packets INTEGER NOT NULL DEFAULT 0,
+  storage_lost_bytes INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS files (
@@ -49,10 +55,14 @@ CREATE TABLE IF NOT EXISTS files (
   open_ms INTEGER NOT NULL,
   first_packet_ms INTEGER,
   close_ms INTEGER,
-  -- Later stages: TTL deadline (pcapTTL/jsonTTL) and export.
+  -- TTL deadline (pcapTTL/jsonTTL) and export.
   delete_after_ms INTEGER,
   uploaded_key TEXT,
   uploaded_ms INTEGER,
+  -- Set when the agent deleted the local file: TTL | Expired | Evicted. The row stays for status
+  -- until the session is forgotten.
+  deleted_ms INTEGER,
+  deleted_reason TEXT,
   -- JSON UploadCheckpoint of an upload under way (upload id and acknowledged parts, or a GCS
   -- session URI and offset); never credentials. NULL once exported.
   upload_checkpoint TEXT
@@ -61,10 +71,18 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_by_session ON files (session_id, segment);
 `;
 
-/**
- * What each schema version adds to a database of the version before it, run in order on open.
- * (CREATE TABLE IF NOT EXISTS above creates new databases complete.)
- */
-export const MIGRATIONS: Readonly<Record<number, string>> = {
-  2: 'ALTER TABLE files ADD COLUMN upload_checkpoint TEXT;',
-};
+/** Columns added after version 1, for databases created by an older agent (ALTER TABLE ADD COLUMN). */
+export const ADDED_COLUMNS: readonly { table: string; column: string; definition: string }[] = [
+  { table: 'sessions', column: 'expired_ms', definition: 'INTEGER' },
+  { table: 'sessions', column: 'storage_lost_packets', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'sessions', column: 'storage_lost_bytes', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'files', column: 'deleted_ms', definition: 'INTEGER' },
+  { table: 'files', column: 'deleted_reason', definition: 'TEXT' },
+  { table: 'files', column: 'upload_checkpoint', definition: 'TEXT' },
+];
+
+/** Created after the columns they index exist. */
+export const INDEXES = `
+CREATE INDEX IF NOT EXISTS files_by_deadline ON files (delete_after_ms) WHERE deleted_ms IS NULL;
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expire_at_ms) WHERE expired_ms IS NULL;
+`;

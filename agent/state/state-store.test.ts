@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../session/stop-condition.js';
 import type { SessionSpec } from '../session/session-spec.js';
 import { DatabaseSync } from 'node:sqlite';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
-import { StateStore, StateStoreError } from './state-store.js';
+import { mkdirSync } from 'node:fs';
+import { SCHEMA_VERSION } from './schema.js';
+import { STATE_FILE, StateStore, StateStoreError } from './state-store.js';
 import { StoredState, type StoredFile, type StoredSession } from './stored-records.js';
 
 const spec: SessionSpec = {
@@ -123,22 +124,48 @@ describe('StateStore', () => {
     );
   });
 
-  it('should migrate a version 1 database and keep export progress across a session re-recording a file', () => {
-    const db = new DatabaseSync(path.join(dir, 'agent.db'));
-    db.exec(SCHEMA.replace(/,\s*-- JSON UploadCheckpoint[^\n]*\n[^\n]*\n\s*upload_checkpoint TEXT/, ''));
-    db.exec("INSERT INTO meta (key, value) VALUES ('schema_version', '1')");
-    expect(db.prepare("SELECT name FROM pragma_table_info('files') WHERE name = 'upload_checkpoint'").all()).toEqual(
-      [],
-    );
-    db.close();
+  it('should add the columns of later versions to a database an older agent wrote, keeping its rows', () => {
+    mkdirSync(dir, { recursive: true });
+    const old = new DatabaseSync(path.join(dir, STATE_FILE));
+    old.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      INSERT INTO meta VALUES ('schema_version', '1');
+      CREATE TABLE sessions (id TEXT PRIMARY KEY, spec TEXT NOT NULL, state TEXT NOT NULL, stop_reason TEXT,
+        message TEXT NOT NULL DEFAULT '', first_start_ms INTEGER NOT NULL, stop_ms INTEGER, segment INTEGER NOT NULL,
+        segment_start_ms INTEGER NOT NULL, alive_ms INTEGER NOT NULL, prior_lost_packets INTEGER NOT NULL DEFAULT 0,
+        prior_lost_bytes INTEGER NOT NULL DEFAULT 0, segment_lost_packets INTEGER NOT NULL DEFAULT 0,
+        segment_lost_bytes INTEGER NOT NULL DEFAULT 0, gaps TEXT NOT NULL DEFAULT '[]', expire_at_ms INTEGER) STRICT;
+      CREATE TABLE files (path TEXT PRIMARY KEY, session_id TEXT NOT NULL, segment INTEGER NOT NULL,
+        format TEXT NOT NULL, interfaces TEXT NOT NULL, link_type INTEGER NOT NULL, bytes INTEGER NOT NULL,
+        packets INTEGER NOT NULL, captured_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL DEFAULT '',
+        closed INTEGER NOT NULL DEFAULT 0, open_ms INTEGER NOT NULL, first_packet_ms INTEGER, close_ms INTEGER,
+        delete_after_ms INTEGER, uploaded_key TEXT, uploaded_ms INTEGER) STRICT;
+    `);
+    old
+      .prepare(
+        `INSERT INTO sessions (id, spec, state, first_start_ms, segment, segment_start_ms, alive_ms)
+       VALUES (?, ?, 'Stopped', 1, 1, 1, 2)`,
+      )
+      .run(spec.id, JSON.stringify(spec));
+    old.close();
     const store = StateStore.open(dir);
     expect(store.meta('schema_version')).toBe(String(SCHEMA_VERSION));
+    expect(store.session(spec.id)).toMatchObject({ id: spec.id, state: 'Stopped' });
+    store.putFile({ ...file, closed: true, closeMs: 5, deletedMs: 9, deletedReason: 'TTL' });
+    store.markSessionExpired(spec.id, 10);
+    expect(store.fileAt(file.path)).toMatchObject({ deletedMs: 9, deletedReason: 'TTL' });
+    expect(store.session(spec.id)?.expiredMs).toBe(10);
+    store.close();
+  });
+
+  it('should keep export progress when a session records a file again', () => {
+    const store = StateStore.open(dir);
     store.putSession(session);
     store.putFile(file);
     store.saveUploadCheckpoint(file.path, '{"kind":"s3"}');
     expect(store.uploadCheckpoint(file.path)).toBe('{"kind":"s3"}');
     store.markExported(file.path, 'prefix/key.pcap', 'a'.repeat(64), 1234);
-    // The session records the file again (its final listing) without its upload columns or hash.
+    // The session's final listing records the file again without its upload columns or hash.
     store.putFile({ ...file, sha256: '' });
     expect(store.files(session.id)[0]).toMatchObject({
       uploadedKey: 'prefix/key.pcap',

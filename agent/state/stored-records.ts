@@ -36,8 +36,26 @@ export interface StoredSession {
   readonly segmentLostPackets: number;
   readonly segmentLostBytes: number;
   readonly gaps: readonly Gap[];
+  /** retention.expireAfter: when all local data of the run is deleted, and when it was. */
   readonly expireAtMs?: number;
+  readonly expiredMs?: number;
+  /** Packets and captured bytes not written because the storage budget was full, all segments (absent = 0). */
+  readonly storageLostPackets?: number;
+  readonly storageLostBytes?: number;
 }
+
+/** Why the agent deleted a local file. */
+export const DeletedReason = {
+  /** retention.pcapTTL / jsonTTL passed. */
+  Ttl: 'TTL',
+  /** retention.expireAfter of the run passed. */
+  Expired: 'Expired',
+  /** The storage budget was full and the file was already exported (or past its TTL). */
+  Evicted: 'Evicted',
+  /** The Recording was deleted with retention.onDelete.local Delete. */
+  Deleted: 'Deleted',
+} as const;
+export type DeletedReason = (typeof DeletedReason)[keyof typeof DeletedReason];
 
 export interface StoredFile {
   readonly path: string;
@@ -59,6 +77,8 @@ export interface StoredFile {
   readonly deleteAfterMs?: number;
   readonly uploadedKey?: string;
   readonly uploadedMs?: number;
+  readonly deletedMs?: number;
+  readonly deletedReason?: DeletedReason;
 }
 
 type Row = Record<string, unknown>;
@@ -86,6 +106,9 @@ export function sessionParams(s: StoredSession): Record<string, Param> {
     segment_lost_bytes: s.segmentLostBytes,
     gaps: JSON.stringify(s.gaps),
     expire_at_ms: s.expireAtMs ?? null,
+    expired_ms: s.expiredMs ?? null,
+    storage_lost_packets: s.storageLostPackets ?? 0,
+    storage_lost_bytes: s.storageLostBytes ?? 0,
   };
 }
 
@@ -93,6 +116,9 @@ export function sessionFromRow(row: Row): StoredSession {
   const stopReason = row['stop_reason'];
   const stopMs = optionalNumber(row['stop_ms']);
   const expireAtMs = optionalNumber(row['expire_at_ms']);
+  const expiredMs = optionalNumber(row['expired_ms']);
+  const storageLostPackets = Number(row['storage_lost_packets'] ?? 0);
+  const storageLostBytes = Number(row['storage_lost_bytes'] ?? 0);
   return {
     id: String(row['id']),
     spec: JSON.parse(String(row['spec'])) as SessionSpec,
@@ -110,6 +136,9 @@ export function sessionFromRow(row: Row): StoredSession {
     segmentLostBytes: Number(row['segment_lost_bytes']),
     gaps: JSON.parse(String(row['gaps'])) as Gap[],
     ...(expireAtMs !== undefined && { expireAtMs }),
+    ...(expiredMs !== undefined && { expiredMs }),
+    ...(storageLostPackets > 0 && { storageLostPackets }),
+    ...(storageLostBytes > 0 && { storageLostBytes }),
   };
 }
 
@@ -132,6 +161,8 @@ export function fileParams(f: StoredFile): Record<string, Param> {
     delete_after_ms: f.deleteAfterMs ?? null,
     uploaded_key: f.uploadedKey ?? null,
     uploaded_ms: f.uploadedMs ?? null,
+    deleted_ms: f.deletedMs ?? null,
+    deleted_reason: f.deletedReason ?? null,
   };
 }
 
@@ -141,8 +172,10 @@ export function fileFromRow(row: Row): StoredFile {
     closeMs: optionalNumber(row['close_ms']),
     deleteAfterMs: optionalNumber(row['delete_after_ms']),
     uploadedMs: optionalNumber(row['uploaded_ms']),
+    deletedMs: optionalNumber(row['deleted_ms']),
   };
   const uploadedKey = row['uploaded_key'];
+  const deletedReason = row['deleted_reason'];
   return {
     path: String(row['path']),
     sessionId: String(row['session_id']),
@@ -158,5 +191,6 @@ export function fileFromRow(row: Row): StoredFile {
     openMs: Number(row['open_ms']),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     ...(typeof uploadedKey === 'string' && { uploadedKey }),
+    ...(typeof deletedReason === 'string' && { deletedReason: deletedReason as DeletedReason }),
   };
 }

@@ -6,6 +6,8 @@ export const ConditionType = {
   Capturing: 'Capturing',
   Exported: 'Exported',
   Ready: 'Ready',
+  /** A node's storage budget is full (present once a node was full). */
+  StorageFull: 'StorageFull',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 

@@ -151,7 +151,7 @@ describe('decide (deletion)', () => {
     const d = run({
       recording: deleted(rows),
       reports: new Map([
-        ['a', up(session('Stopped'))],
+        ['a', up({ ...session('Stopped'), expired: true })],
         ['b', down],
       ]),
     });

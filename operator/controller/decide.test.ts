@@ -219,7 +219,14 @@ describe('decide', () => {
   it.each<[string, string[] | undefined, SessionReport[], string, number]>([
     ['add the finalizer', [], [], 'add', 0],
     ['stop sessions before removing the finalizer', [FINALIZER], [session(1, 'Running')], 'keep', 1],
-    ['remove the finalizer when nothing runs', [FINALIZER], [session(1, 'Stopped')], 'remove', 0],
+    ['ask the agent to delete the local files of a stopped session', [FINALIZER], [session(1, 'Stopped')], 'keep', 1],
+    [
+      'remove the finalizer when nothing runs and the local files are gone',
+      [FINALIZER],
+      [{ ...session(1, 'Stopped'), expired: true }],
+      'remove',
+      0,
+    ],
     ['remove the finalizer when the agent no longer knows the session', [FINALIZER], [], 'remove', 0],
   ])('should %s', (_name, finalizers, sessions, finalizer, stops) => {
     const deleting = finalizer !== 'add' ? { deletionTimestamp: new Date(sec(2)) } : {};

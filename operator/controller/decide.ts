@@ -47,7 +47,7 @@ export interface NodeRetry {
 
 export type Action =
   | { kind: 'start'; node: string; iteration: number; podIPs: string[]; deadline: number }
-  | { kind: 'stop'; node: string; iteration: number; reason: string }
+  | { kind: 'stop'; node: string; iteration: number; reason: string; deleteLocalFiles?: boolean }
   /** A running session whose filter is not the desired one (pods came or went): replace it. */
   | { kind: 'update'; node: string; iteration: number; podIPs: string[] };
 
@@ -114,7 +114,9 @@ export function decide(input: DecideInput): Decision {
   if (recording.metadata.deletionTimestamp !== undefined) {
     const concerned = new Set([...reports.keys(), ...(prev.nodes ?? []).map((r) => r.name)]);
     const windowEnd = windowEndOf(recording, now);
-    const d = decideDeletion(uid, concerned, reports, input.nodes, windowEnd, now, input.deletionGraceMs);
+    // The API server defaults onDelete.local to Delete; a spec without it (never served) deletes nothing.
+    const deleteLocal = recording.spec.retention?.onDelete?.local === 'Delete';
+    const d = decideDeletion(uid, concerned, reports, input.nodes, windowEnd, now, input.deletionGraceMs, deleteLocal);
     const decision: Decision = {
       actions: d.actions,
       status: prev,

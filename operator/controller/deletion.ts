@@ -3,6 +3,9 @@
 // - every agent that had a running session of it reported it stopped (or no longer knows it);
 // - the node or its agent pod is gone (nothing left that could record);
 // - the window end plus DELETION_GRACE_MS: agents stop at the window end by themselves (SessionSpec.window_end).
+// With retention.onDelete.local Delete (the default) every agent that still holds local files of the
+// Recording is asked to delete them (StopSession delete_local_files, also for stopped sessions) and is
+// waited for the same way; an agent that cannot be reached keeps them until its expireAfter.
 import { StopReason } from '../dispatch/agent-client.js';
 import type { AgentReport } from './node-rows.js';
 import { SessionState } from '../dispatch/agent-client.js';
@@ -15,6 +18,7 @@ export interface StopAction {
   node: string;
   iteration: number;
   reason: string;
+  deleteLocalFiles?: boolean;
 }
 
 export interface DeletionDecision {
@@ -34,6 +38,7 @@ export function decideDeletion(
   windowEnd: number | undefined,
   now: number,
   graceMs = DELETION_GRACE_MS,
+  deleteLocal = false,
 ): DeletionDecision {
   const actions: StopAction[] = [];
   const waitingOn = new Set<string>();
@@ -46,8 +51,12 @@ export function decideDeletion(
       continue;
     }
     for (const s of report.sessions) {
-      if (s.recordingUid !== uid || s.state !== SessionState.Running) continue;
-      actions.push({ kind: 'stop', node, iteration: s.iteration, reason: StopReason.Stopped });
+      if (s.recordingUid !== uid) continue;
+      const running = s.state === SessionState.Running;
+      if (!running && (!deleteLocal || s.expired === true)) continue;
+      const action: StopAction = { kind: 'stop', node, iteration: s.iteration, reason: StopReason.Stopped };
+      if (deleteLocal) action.deleteLocalFiles = true;
+      actions.push(action);
       waitingOn.add(node);
     }
   }

@@ -8,6 +8,7 @@ import type { SessionReport } from '../dispatch/agent-client.js';
 import { NodePhase } from '../api/recording.js';
 import type { Counters, NodeRow } from './recording-view.js';
 import { rowExport } from './export-status.js';
+import { storageFullMessage } from './storage-status.js';
 
 // The row phases are the CRD's own enum (generated from crds/recording.yaml); node-lifecycle.ts moves rows between them.
 export { NodePhase };
@@ -55,7 +56,9 @@ export function rowFromSession(name: string, s: SessionReport): NodeRow {
     bytesLost: s.bytesLost,
   };
   if (phase === NodePhase.Completed) row.message = stoppedMessage(s.stopReason ?? StopReason.Stopped, s.message);
-  else if (s.message !== undefined && s.message !== '') row.message = s.message.slice(0, 1024);
+  else if (phase === NodePhase.Capturing && s.storageFull === true) {
+    row.message = storageFullMessage(s.packetsLostStorage ?? 0);
+  } else if (s.message !== undefined && s.message !== '') row.message = s.message.slice(0, 1024);
   const files = s.files.filter((f) => formats.has(f.format)).slice(-MAX_FILES_PER_ROW);
   if (files.length > 0) {
     row.files = files.map((f) => ({

@@ -256,8 +256,9 @@ export class Reconciler {
         nodeLog.info({ bpf: filter.bpf, endpoints: filter.endpointIps?.length ?? 0 }, 'Updated capture filter');
       } else {
         const key = { recordingUid: uid, iteration: action.iteration };
-        result = await agents.stopSession(action.node, key, action.reason as StopReason, epoch);
-        nodeLog.info({ reason: action.reason }, 'Stopped capture');
+        const deleteLocalFiles = action.deleteLocalFiles === true;
+        result = await agents.stopSession(action.node, key, action.reason as StopReason, epoch, { deleteLocalFiles });
+        nodeLog.info({ reason: action.reason, deleteLocalFiles }, 'Stopped capture');
       }
       metrics.sessionActions.inc({ action: action.kind, result: 'success' });
       this.calls.succeeded(backoffKey);

@@ -5,6 +5,7 @@ import type { Condition, NodeRow, RecordingStatus } from './recording-view.js';
 import { summarize } from './status-bound.js';
 import { exportedCondition } from './export-status.js';
 import type { StatusFacts } from './status-build.js';
+import { storageCondition, storageEvents } from './storage-status.js';
 
 export interface RecordingEvent {
   type: 'Normal' | 'Warning';
@@ -58,6 +59,7 @@ export function conditionsFor(
   } else if (f.phase === 'Pending' && f.targets === 0) {
     ready = { status: 'False', reason: 'NoTargetNodes', message: 'No node matches spec.target' };
   } else ready = { status: 'True', reason: 'Reconciled', message: `Recording is ${f.phase}` };
+  const storage = storageCondition(previous, rows, now, gen);
   return [
     condition(previous, { type: ConditionType.Scheduled, ...scheduled, ...gen }, now),
     condition(previous, { type: ConditionType.Capturing, ...capturingCond, ...gen }, now),
@@ -75,6 +77,7 @@ export function conditionsFor(
       now,
     ),
     condition(previous, { type: ConditionType.Ready, ...ready, ...gen }, now),
+    ...(storage === undefined ? [] : [storage]),
   ];
 }
 
@@ -111,6 +114,7 @@ export function eventsFor(prev: RecordingStatus, next: RecordingStatus): Recordi
   }
   events.push(...exportEvents(prev, next));
   events.push(...nodeEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
+  events.push(...storageEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
   return events;
 }
 

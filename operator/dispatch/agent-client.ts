@@ -40,6 +40,17 @@ export interface SessionReport extends SessionKey {
   shutdown?: boolean;
   /** Times the agent itself was not capturing (it resumed the session after a restart), in ms. */
   gaps?: { from: number; to: number; reason: string }[];
+  /** Running and not writing: the node's storage budget is full (absent = has room). */
+  storageFull?: boolean;
+  /** Packets not written for lack of storage room (part of packetsLost; absent = 0). */
+  packetsLostStorage?: number;
+  /** retention.expireAfter passed and the agent deleted the run's local data. */
+  expired?: boolean;
+}
+
+export interface StopOptions {
+  /** Also delete the session's local files (the Recording was deleted with retention.onDelete.local Delete). */
+  deleteLocalFiles?: boolean;
 }
 
 export interface SessionExportReport {
@@ -80,6 +91,7 @@ export interface AgentClient {
     key: SessionKey,
     reason: StopReason,
     epoch: LeaderEpoch,
+    options?: StopOptions,
   ): Promise<SessionReport | undefined>;
   /** Replaces a running session's filter (idempotent); resolves to the session's report. */
   updateSession(node: string, key: SessionKey, filter: SessionFilter, epoch: LeaderEpoch): Promise<SessionReport>;

@@ -20,6 +20,7 @@ import type {
   SessionKey,
   SessionReport,
   SessionSpec,
+  StopOptions,
 } from './agent-client.js';
 import { agentCredentials } from './agent-identity.js';
 import type { AgentTlsFiles } from './agent-identity.js';
@@ -112,6 +113,10 @@ export function toReport(s: Session): SessionReport {
   const reason = stopReasons[s.stopReason];
   if (reason !== undefined) report.stopReason = reason;
   if (s.message !== '') report.message = s.message;
+  if (s.storageFull) report.storageFull = true;
+  const lostStorage = Number(s.packetsLostStorage ?? 0);
+  if (lostStorage > 0) report.packetsLostStorage = lostStorage;
+  if (s.expired) report.expired = true;
   return report;
 }
 
@@ -159,11 +164,17 @@ export class GrpcAgentClient implements AgentClient {
     key: SessionKey,
     reason: StopReason,
     epoch: LeaderEpoch = 0,
+    options: StopOptions = {},
   ): Promise<SessionReport | undefined> {
     const client = this.client(node);
     const id = sessionId(key.recordingUid, key.iteration);
     try {
-      const request = { id, reason: protoStopReason[reason] ?? 'STOP_REASON_STOPPED', leaderEpoch: epoch };
+      const request = {
+        id,
+        reason: protoStopReason[reason] ?? 'STOP_REASON_STOPPED',
+        leaderEpoch: epoch,
+        deleteLocalFiles: options.deleteLocalFiles === true,
+      };
       return toReport(await this.call<Session>(node, (o, cb) => client.stopSession(request, o, cb)));
     } catch (error) {
       if (error instanceof DispatchError && (error.cause as ServiceError).code === grpcStatus.NOT_FOUND) {

@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -203,6 +204,41 @@ describe('operator with real agents', () => {
     expect(await new Promise((resolve) => second.child.once('exit', resolve))).toBe(0);
   });
 
+  it('should show Expired once expireAfter passed, when every agent has deleted the run', async () => {
+    const nodes = sim?.nodes ?? [];
+    const created = await h.create('expiring', {
+      target: { nodeSelector: h.selector({ pool: 'web' }), interfaces: ['eth0'] },
+      schedule: { duration: '3s' },
+      output: { formats: ['pcap', 'pcapng'] },
+      // The CRD's minimum.
+      retention: { expireAfter: '1m' },
+    });
+    const done = await h.waitPhase('expiring', 'Completed', 30_000);
+    await h.waitPhase('expiring', 'Expired', 90_000);
+    const expiredSeen = Date.now();
+    const stoppedAt = Date.parse(done.status?.lastStopTime ?? '');
+    // Not before expireAfter (lastStopTime has second precision).
+    expect(expiredSeen).toBeGreaterThanOrEqual(stoppedAt + 60_000 - 1000);
+    const uid = created.metadata.uid ?? '';
+    const direct = new GrpcAgentClient(
+      {
+        addressOf: (node) =>
+          `${nodes.find((n) => n.name === node)?.ip ?? ''}:${agents[nodes.findIndex((n) => n.name === node)]?.port ?? 0}`,
+      },
+      { ...(await clientPem(pki!)), serverName: AGENT_TLS_NAME },
+    );
+    const sessions = await waitFor('both agents to expire the run', async () => {
+      const lists = (await Promise.all(nodes.slice(0, 2).map((n) => direct.listSessions(n.name)))).flat();
+      const own = lists.filter((s) => s.recordingUid === uid);
+      return own.length === 2 && own.every((s) => s.expired === true) ? own : undefined;
+    });
+    for (const s of sessions) {
+      expect(s.files.length).toBeGreaterThanOrEqual(2);
+      for (const f of s.files) expect(existsSync(f.path)).toBe(false);
+    }
+    direct.close();
+  }, 150_000);
+
   it('should stop every capture on the agents within 2 s of deleting a running Recording', async () => {
     const nodes = sim?.nodes ?? [];
     if (pki === undefined) throw new Error('no pki');
@@ -238,6 +274,16 @@ describe('operator with real agents', () => {
         ),
       10_000,
     );
+    // retention.onDelete.local Delete (the default): every agent deleted the run's local files first.
+    const left = (await Promise.all(nodes.map((n) => direct.listSessions(n.name))))
+      .flat()
+      .filter((s) => s.recordingUid === created.metadata.uid);
+    expect(left).toHaveLength(3);
+    for (const s of left) {
+      expect(s.expired).toBe(true);
+      expect(s.files.length).toBeGreaterThan(0);
+      for (const f of s.files) expect(existsSync(f.path)).toBe(false);
+    }
     direct.close();
     operator.child.kill('SIGTERM');
     expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);

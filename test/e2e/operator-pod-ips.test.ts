@@ -82,6 +82,8 @@ describe('operator podSelector with real agents', () => {
       filter: { bpf: `udp port ${PORT}` },
       schedule: { duration: '2m' },
       output: { formats: ['pcap'] },
+      // The file is read after the Recording is deleted: keep it (the default, Delete, removes it).
+      retention: { onDelete: { local: 'Retain' } },
     });
     const uid = created.metadata.uid ?? '';
     const session = async (): Promise<SessionReport | undefined> =>

@@ -38,11 +38,15 @@ export interface TestAgent {
 }
 
 /** Starts the agent (node "node-a", Hubble recordings on lo); fails without root. */
-export async function startTestAgent(extraArgs: readonly string[] = []): Promise<TestAgent> {
+export async function startTestAgent(
+  extraArgs: readonly string[] = [],
+  options: { beforeStart?: (dataDir: string) => Promise<void> } = {},
+): Promise<TestAgent> {
   if (process.getuid?.() !== 0) throw new Error('capture tests need root (CAP_NET_RAW)');
   const dir = await mkdtemp(path.join(tmpdir(), 'tapedeck-agent-'));
   const dataDir = path.join(dir, 'data');
   const pki = await makePki(dir);
+  await options.beforeStart?.(dataDir);
   const tls = ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-ca', pki.caCert];
   const args = (listen: string): string[] =>
     ['--node-name', 'node-a', '--listen', listen, '--data-dir', dataDir, ...tls]

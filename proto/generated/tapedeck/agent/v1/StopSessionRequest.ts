@@ -8,10 +8,12 @@ export interface StopSessionRequest {
   'id'?: (string);
   'reason'?: (_tapedeck_agent_v1_StopReason);
   'leaderEpoch'?: (number | string | Long);
+  'deleteLocalFiles'?: (boolean);
 }
 
 export interface StopSessionRequest__Output {
   'id': (string);
   'reason': (_tapedeck_agent_v1_StopReason__Output);
   'leaderEpoch': (number);
+  'deleteLocalFiles': (boolean);
 }
