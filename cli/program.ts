@@ -4,6 +4,7 @@ import { analyzeCommand } from './analyze/analyze-command.js';
 import { CliError } from './cli-error.js';
 import { fetchCommand } from './fetch/fetch-command.js';
 import { lsCommand } from './ls/ls-command.js';
+import { statusCommand } from './status/status-command.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 
 export async function runProgram(argv: readonly string[]): Promise<ExitCode> {
@@ -26,6 +27,7 @@ export async function runProgram(argv: readonly string[]): Promise<ExitCode> {
   program.addCommand(analyzeCommand((c) => (code = c)));
   program.addCommand(lsCommand((c) => (code = c), fail));
   program.addCommand(fetchCommand((c) => (code = c), fail));
+  program.addCommand(statusCommand((c) => (code = c), fail));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

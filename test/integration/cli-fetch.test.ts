@@ -6,35 +6,17 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gcsTarget, s3Target } from '../../agent/export/export-target.js';
 import { gcsFacts, s3Facts } from '../env/kube.js';
-import { exportRecording, threeNodes } from './cli-fetch-fixtures.js';
+import { exportRecording, tapedeck, threeNodes } from './cli-fetch-fixtures.js';
 
 const exec = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
 const UID = '5b4e28ba-2fa1-11d2-883f-0016d3cca427';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tapedeck(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'cli/main.ts'), ...args],
-      { cwd: ROOT, env, timeout: 120_000 },
-      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 async function tshark(args: string[]): Promise<string> {
   return (await exec('tshark', args, { maxBuffer: 1 << 28 })).stdout;
