@@ -52,6 +52,22 @@ export function pcapFile(count: number, offsetUs: number, stepUs: number): Buffe
   );
 }
 
+/** A pcap (µs) of about `mib` MiB of 1400-byte frames, 10 µs apart from `offsetUs` after BASE_US. */
+export function largePcapFile(mib: number, offsetUs: number): Buffer {
+  const size = 1400;
+  const pool = frame(size * 64);
+  const count = Math.floor((mib * 2 ** 20) / (size + 16));
+  return capturePcap(
+    Array.from({ length: count }, (_, i) => {
+      const data = Buffer.from(pool.subarray((i % 63) * size, (i % 63) * size + size));
+      data.fill(0xff, 0, 6);
+      data.writeUInt16BE(0x88b5, 12);
+      data.writeUInt32BE(i, 14); // every frame distinct
+      return { data, time: (BASE_US + offsetUs + i * 10) / 1e6 };
+    }),
+  );
+}
+
 /** A pcapng file whose packets alternate between `interfaces` (nanosecond timestamps). */
 export function pcapngFile(count: number, offsetNs: number, stepNs: number, interfaces: readonly string[]): Buffer {
   const parts = [sectionHeader('test'), ...interfaces.map((name) => interfaceDescription(1, name))];
