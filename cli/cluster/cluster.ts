@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CliError } from '../cli-error.js';
 import { RECORDING_GROUP, RECORDING_PLURAL, RECORDING_VERSION } from './recording-view.js';
 import type { RecordingView } from './recording-view.js';
@@ -34,7 +34,7 @@ export interface Cluster {
 
 const API = `${RECORDING_GROUP}/${RECORDING_VERSION}`;
 
-function loadKubeConfig(flags: ClusterFlags): KubeConfig {
+async function loadKubeConfig(flags: ClusterFlags): Promise<KubeConfig> {
   // loadFromDefault falls back to http://localhost:8080 when it finds nothing: say so instead of trying it.
   const home = join(homedir(), '.kube', 'config');
   if (!flags.kubeconfig && !process.env['KUBECONFIG'] && !existsSync(home) && !process.env['KUBERNETES_SERVICE_HOST']) {
@@ -43,6 +43,7 @@ function loadKubeConfig(flags: ClusterFlags): KubeConfig {
       'No Kubernetes cluster configured (KUBECONFIG, ~/.kube/config): pass --kubeconfig, or --from s3://BUCKET/PREFIX to read the bucket directly',
     );
   }
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
@@ -73,7 +74,17 @@ interface StatusBody {
   details?: { kind?: string };
 }
 
-function statusBody(error: ApiException<unknown>): StatusBody {
+/** client-node's ApiException, recognised by shape (the module is loaded lazily). */
+interface ApiError {
+  code: number;
+  body: unknown;
+  message: string;
+}
+
+const isApiError = (error: unknown): error is ApiError =>
+  error instanceof Error && typeof (error as Partial<ApiError>).code === 'number' && 'body' in error;
+
+function statusBody(error: ApiError): StatusBody {
   const body = error.body;
   if (typeof body === 'object' && body !== null) return body as StatusBody;
   try {
@@ -86,7 +97,7 @@ function statusBody(error: ApiException<unknown>): StatusBody {
 /** The one-line CliError for a failed call about `what` ("Recording shop/checkout", "Recordings in shop"). */
 export function clusterError(where: string, what: string, error: unknown): CliError {
   if (error instanceof CliError) return error;
-  if (error instanceof ApiException) {
+  if (isApiError(error)) {
     const body = statusBody(error);
     const detail = body.message ?? error.message.split('\n')[0];
     if (error.code === 404) {
@@ -119,8 +130,9 @@ export function clusterError(where: string, what: string, error: unknown): CliEr
   );
 }
 
-export function connectCluster(flags: ClusterFlags): Cluster {
-  const kc = loadKubeConfig(flags);
+export async function connectCluster(flags: ClusterFlags): Promise<Cluster> {
+  const kc = await loadKubeConfig(flags);
+  const { CoreV1Api, CustomObjectsApi } = await import('@kubernetes/client-node');
   const server = kc.getCurrentCluster()?.server ?? 'in-cluster';
   const where = `the cluster at ${server} (context ${kc.getCurrentContext() || 'in-cluster'})`;
   const custom = kc.makeApiClient(CustomObjectsApi);

@@ -62,7 +62,7 @@ async function locate(
   say: (line: string) => void,
 ): Promise<Source> {
   if (flags.from) return { url: parseStoreUrl(flags.from), endpoint: flags.endpoint, run: flags.run };
-  const cluster = connectCluster(flags);
+  const cluster = await connectCluster(flags);
   const recording = await cluster.getRecording(namespace, name);
   const location = exportLocation(recording);
   say(
@@ -81,7 +81,7 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 export async function runFetch(target: string, flags: FetchFlags, say: (line: string) => void): Promise<ExitCode> {
   const { namespace, name } = parseName(target);
   const source = await locate(namespace, name, flags, say);
-  const store = openObjectStore(source.url, { endpoint: source.endpoint, region: source.region });
+  const store = await openObjectStore(source.url, { endpoint: source.endpoint, region: source.region });
   try {
     const where = formatStoreUrl(source.url, source.url.prefix);
     const all = await findNodeManifests(store, { namespace, recording: name });

@@ -79,7 +79,7 @@ export function formatRows(rows: readonly Row[]): string {
 }
 
 async function lsBucket(target: string, flags: LsFlags): Promise<ExitCode> {
-  const store = openObjectStore(parseStoreUrl(target), { endpoint: flags.endpoint });
+  const store = await openObjectStore(parseStoreUrl(target), { endpoint: flags.endpoint });
   try {
     const rows = summarise(await findNodeManifests(store));
     if (rows.length === 0) {
@@ -95,7 +95,7 @@ async function lsBucket(target: string, flags: LsFlags): Promise<ExitCode> {
 
 /** Every Recording in the cluster (or one namespace) with what its export destination holds for it. */
 async function lsCluster(flags: LsFlags): Promise<ExitCode> {
-  const cluster = connectCluster(flags);
+  const cluster = await connectCluster(flags);
   const recordings = await cluster.listRecordings(flags.namespace);
   if (recordings.length === 0) {
     process.stderr.write(
@@ -130,7 +130,7 @@ async function lsCluster(flags: LsFlags): Promise<ExitCode> {
       continue;
     }
     const destination = formatStoreUrl(location.url, location.url.prefix);
-    const store = openObjectStore(location.url, {
+    const store = await openObjectStore(location.url, {
       endpoint: flags.endpoint ?? location.endpoint,
       region: location.region,
     });

@@ -13,7 +13,7 @@ interface StatusFlags extends ClusterFlags {
 
 export async function runStatus(target: string, flags: StatusFlags): Promise<ExitCode> {
   const { namespace, name } = parseName(target);
-  const cluster = connectCluster(flags);
+  const cluster = await connectCluster(flags);
   const recording = await cluster.getRecording(namespace, name);
   if (flags.output === 'json') {
     process.stdout.write(

@@ -4,8 +4,6 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { Storage } from '@google-cloud/storage';
 import { CliError } from '../cli-error.js';
 import { formatStoreUrl } from './store-url.js';
 import type { StoreUrl } from './store-url.js';
@@ -59,11 +57,13 @@ function remote(url: StoreUrl, what: string, error: unknown): CliError {
   );
 }
 
-export function openObjectStore(url: StoreUrl, options: StoreOptions = {}): ObjectStore {
+/** Loads only the SDK the URL needs (each costs a noticeable part of a second and tens of MiB to load). */
+export async function openObjectStore(url: StoreUrl, options: StoreOptions = {}): Promise<ObjectStore> {
   return url.scheme === 's3' ? s3Store(url, options) : gcsStore(url, options);
 }
 
-function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
+async function s3Store(url: StoreUrl, options: StoreOptions): Promise<ObjectStore> {
+  const { GetObjectCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
   const client = new S3Client({
     endpoint: options.endpoint,
     forcePathStyle: options.endpoint !== undefined,
@@ -113,7 +113,8 @@ function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
   };
 }
 
-function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
+async function gcsStore(url: StoreUrl, options: StoreOptions): Promise<ObjectStore> {
+  const { Storage } = await import('@google-cloud/storage');
   const storage = new Storage(options.endpoint ? { apiEndpoint: options.endpoint } : {});
   const bucket = storage.bucket(url.bucket);
   return {
