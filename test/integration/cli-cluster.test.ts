@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -240,6 +240,23 @@ describe('tapedeck through the cluster', () => {
     );
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^Phase:\s+Exporting$/m);
+  });
+
+  it("should complete Recording names from the cluster (bash, the user's kubectl)", async () => {
+    const script = join(dir, 'tapedeck.bash');
+    await writeFile(script, (await tapedeck(['completion', 'bash'], env)).stdout);
+    const { execFile } = await import('node:child_process');
+    const program = `source "$1"; COMP_WORDS=(tapedeck status ''); COMP_CWORD=2; _tapedeck; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const offered = await new Promise<string[]>((done, fail) =>
+      execFile(
+        'bash',
+        ['-c', program, 'bash', script],
+        { env: { ...env, PATH: `${dirname(testEnv().bin.kubectl)}:${process.env['PATH']}` } },
+        (err, stdout) => (err ? fail(err) : done(stdout.split('\n').filter(Boolean))),
+      ),
+    );
+    expect(offered).toContain(`${namespace}/checkout`);
+    expect(offered).toContain(`${namespace}/nowhere`);
   });
 
   it.each([
