@@ -3,7 +3,7 @@
 // byte changed in a partial download is caught (exit 5) and fetched again on the next run.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -120,4 +120,33 @@ describe('tapedeck fetch, killed mid-download', () => {
     expect(info).toMatch(/Strict time order:\s+True/);
     expect(existsSync(parts)).toBe(false);
   }, 180_000);
+
+  it('should draw a progress bar (bytes, rate, ETA) on a terminal, redrawn in place', async () => {
+    await rm(output, { force: true });
+    // script(1) gives the program a pseudo-terminal; the arguments travel in the environment, not the command line.
+    const typescript = join(dir, 'terminal.log');
+    const command =
+      'exec "$NODE" --import tsx "$MAIN" fetch shop/big --from s3://fetch-resume --endpoint "$ENDPOINT" -o "$OUT"';
+    await exec('script', ['-q', '-e', '-c', command, typescript], {
+      cwd: ROOT,
+      env: {
+        ...env,
+        NODE: process.execPath,
+        MAIN: join(ROOT, 'cli/main.ts'),
+        ENDPOINT: s3Facts().endpoint,
+        OUT: output,
+      },
+      timeout: 120_000,
+    });
+    const screen = await readFile(typescript, 'utf8');
+    const frames = [
+      ...screen.matchAll(/download \[[█░]+\] (\d+)% \| ([\d.]+)\/([\d.]+) MiB \| ([\d.]+) MiB\/s \| ETA ([\dsmh]+)/g),
+    ];
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.at(-1)?.[1]).toBe('100');
+    expect(new Set(frames.map((f) => f[1])).size).toBeGreaterThan(1); // redrawn as bytes arrive
+    expect(screen).toContain('\r'); // in place, not line after line
+    expect(screen).not.toMatch(/^download: [\d.]+ of /m); // the plain lines are for logs, not terminals
+    expect(screen).toMatch(/every sha256 matched/);
+  }, 120_000);
 });
