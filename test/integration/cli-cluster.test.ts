@@ -7,11 +7,12 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Storage } from '@google-cloud/storage';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Target } from '../../agent/export/export-target.js';
-import { kubeConfig, s3Facts, testEnv } from '../env/kube.js';
+import { gcsTarget, s3Target } from '../../agent/export/export-target.js';
+import { gcsFacts, kubeConfig, s3Facts, testEnv } from '../env/kube.js';
 import { installRecordingCrd } from './crd-fixtures.js';
 import { exportRecording, recordsFile, ROOT, tapedeck, threeNodes } from './cli-fetch-fixtures.js';
 import type { NodeExport } from './cli-fetch-fixtures.js';
@@ -85,6 +86,27 @@ describe('tapedeck through the cluster', () => {
       namespace,
       body: { apiVersion: 'tapedeck.dev/v1alpha1', kind: 'Recording', metadata: { name: 'nowhere' }, spec: {} },
     });
+
+    // A GCS Recording with no status yet: found through its spec.export alone.
+    const gcs = gcsFacts();
+    const onGcs = (await custom.createNamespacedCustomObject({
+      ...coordinates,
+      namespace,
+      body: {
+        apiVersion: 'tapedeck.dev/v1alpha1',
+        kind: 'Recording',
+        metadata: { name: 'checkout-gcs' },
+        spec: { export: { gcs: { bucket: BUCKET, prefix: 'gcs', endpoint: gcs.endpoint } } },
+      },
+    })) as { metadata: { uid: string } };
+    const storage = new Storage({ apiEndpoint: gcs.endpoint, projectId: gcs.projectId });
+    await storage.createBucket(BUCKET).catch(() => undefined);
+    await exportRecording(
+      dir,
+      gcsTarget(storage, BUCKET, 'gcs'),
+      { prefix: 'gcs', namespace, recording: 'checkout-gcs', uid: onGcs.metadata.uid, iteration: 1 },
+      nodes,
+    );
 
     const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3 });
     await client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
@@ -178,6 +200,16 @@ describe('tapedeck through the cluster', () => {
     expect(wrote?.[2]?.split(', ').sort()).toEqual(['node-a/eth0', 'node-b/eth0', 'node-b/eth1', 'node-c/lo']);
     expect(run.stderr).toContain(`${join(dir, 'cluster.jsonl')}: 65 records; every sha256 matched`);
     expect(existsSync(output)).toBe(true);
+  });
+
+  it("should fetch from GCS through the Recording's spec.export when its status lists no artifacts yet", async () => {
+    const output = join(dir, 'cluster-gcs.pcapng');
+    const run = await tapedeck(['fetch', `${namespace}/checkout-gcs`, '-o', output], env);
+    expect(run.stderr).toMatch(
+      new RegExp(`Recording ${namespace}/checkout-gcs \\(run [0-9a-f]{8}\\) exports to gs://${BUCKET}/gcs`),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`${output}: ${packets} packets`));
   });
 
   it('should merge the JSON records of all nodes in end-time order, each naming its node', async () => {
