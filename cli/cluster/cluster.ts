@@ -102,9 +102,13 @@ export function clusterError(where: string, what: string, error: unknown): CliEr
     const detail = body.message ?? error.message.split('\n')[0];
     if (error.code === 404) {
       return body.details?.kind === RECORDING_PLURAL
-        ? new CliError('notFound', `${what} not found in ${where}; \`kubectl get recordings -A\` lists them`, {
-            cause: error,
-          })
+        ? new CliError(
+            'notFound',
+            `${what} not found in ${where}; \`tapedeck ls\` lists them, and --from s3://… or gs://… reads a deleted one's bucket`,
+            {
+              cause: error,
+            },
+          )
         : new CliError(
             'notFound',
             `${where} does not serve ${API} Recordings (is tapedeck installed?); pass --from s3://… or gs://… to read a bucket directly`,

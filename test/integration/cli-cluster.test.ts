@@ -297,7 +297,7 @@ describe('tapedeck through the cluster', () => {
       ['fetch', 'NS/nope'],
       {},
       7,
-      /^tapedeck: Recording \S+\/nope not found in the cluster at https:\/\/127\.0\.0\.1:\d+ \(context \S+\); `kubectl get recordings -A` lists them$/,
+      /^tapedeck: Recording \S+\/nope not found in the cluster at https:\/\/127\.0\.0\.1:\d+ \(context \S+\); `tapedeck ls` lists them, and --from s3:\/\/… or gs:\/\/… reads a deleted one's bucket$/,
     ],
     [
       'a Recording with no destination and nothing exported',
