@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Storage } from '@google-cloud/storage';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gcsTarget, s3Target } from '../../agent/export/export-target.js';
 import { gcsFacts, kubeConfig, s3Facts, testEnv } from '../env/kube.js';
 import { installRecordingCrd } from './crd-fixtures.js';
+import { writeCheckoutStatus } from './cli-cluster-fixtures.js';
 import { exportRecording, recordsFile, ROOT, tapedeck, threeNodes } from './cli-fetch-fixtures.js';
 import type { NodeExport } from './cli-fetch-fixtures.js';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const coordinates = { group: 'tapedeck.dev', version: 'v1alpha1', plural: 'recordings' };
 const BUCKET = 'cli-cluster';
 const PREFIX = 'team/a';
@@ -116,74 +116,7 @@ describe('tapedeck through the cluster', () => {
     await exportRecording(dir, s3Target(client, BUCKET, PREFIX), { ...run, uid: OLD_UID }, [nodes[0]!]);
     client.destroy();
 
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const key = (node: string): string => `${PREFIX}/${namespace}/checkout/${uid8}/1/${node}/manifest.json`;
-    await custom.patchNamespacedCustomObjectStatus(
-      {
-        ...coordinates,
-        namespace,
-        name: 'checkout',
-        body: {
-          status: {
-            phase: 'Exporting',
-            iteration: 1,
-            nodesReady: '3/3',
-            lastStartTime: now,
-            totals: { packetsCaptured: packets, bytesCaptured: 61234, packetsLost: 4, bytesLost: 256 },
-            conditions: [
-              {
-                type: 'Capturing',
-                status: 'False',
-                reason: 'Stopped',
-                message: 'The iteration ended',
-                lastTransitionTime: now,
-              },
-              {
-                type: 'Exported',
-                status: 'False',
-                reason: 'UploadFailing',
-                message: 'node-c: AccessDenied writing s3://cli-cluster/team/a',
-                lastTransitionTime: now,
-              },
-            ],
-            nodes: [
-              { name: 'node-a', phase: 'Completed', packetsCaptured: 200, bytesCaptured: 20000, since: now },
-              {
-                name: 'node-b',
-                phase: 'Completed',
-                packetsCaptured: 300,
-                bytesCaptured: 30000,
-                packetsLost: 4,
-                bytesLost: 256,
-                gaps: [{ from: now, to: now, reason: 'agent restarted' }],
-              },
-              { name: 'node-c', phase: 'Exporting', packetsCaptured: 150, message: 'retrying upload in 8s' },
-            ],
-            artifacts: ['node-a', 'node-b', 'node-c'].map((node) => ({
-              node,
-              iteration: 1,
-              format: 'manifest',
-              url: `s3://${BUCKET}/${key(node)}`,
-            })),
-          },
-        },
-      },
-      mergePatch,
-    );
-    await core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { name: `checkout.${Date.now()}` },
-        involvedObject: { apiVersion: 'tapedeck.dev/v1alpha1', kind: 'Recording', name: 'checkout', namespace, uid },
-        reason: 'ExportRetrying',
-        message: 'Export of node-c retrying',
-        type: 'Warning',
-        source: { component: 'tapedeck-operator' },
-        firstTimestamp: new Date(),
-        lastTimestamp: new Date(),
-        count: 3,
-      },
-    });
+    await writeCheckoutStatus(kc, { namespace, uid, bucket: BUCKET, prefix: PREFIX, packets });
   });
   afterAll(async () => {
     await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
