@@ -65,8 +65,9 @@ async function locate(
   const cluster = await connectCluster(flags);
   const recording = await cluster.getRecording(namespace, name);
   const location = exportLocation(recording);
+  const at = !flags.endpoint && location.endpoint ? ` at ${location.endpoint}` : '';
   say(
-    `Recording ${namespace}/${name} (run ${location.run}) exports to ${formatStoreUrl(location.url, location.url.prefix)}`,
+    `Recording ${namespace}/${name} (run ${location.run}) exports to ${formatStoreUrl(location.url, location.url.prefix)}${at}`,
   );
   return {
     url: location.url,

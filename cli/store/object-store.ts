@@ -27,7 +27,9 @@ export interface StoreOptions {
   readonly region?: string;
 }
 
-function remote(url: StoreUrl, what: string, error: unknown): CliError {
+const NETWORK_ERRORS = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|TimeoutError/;
+
+function remote(url: StoreUrl, what: string, error: unknown, endpoint?: string): CliError {
   const e = error as {
     name?: string;
     code?: number | string;
@@ -42,8 +44,10 @@ function remote(url: StoreUrl, what: string, error: unknown): CliError {
       cause: error,
     });
   }
-  const hint =
-    status === 403 || /credential|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(`${name} ${e.message}`)
+  const unreachable = NETWORK_ERRORS.test(`${String(e.code)} ${name} ${e.message}`);
+  const hint = unreachable
+    ? `; cannot reach ${endpoint ?? 'the store'}${endpoint ? ' (pass --endpoint if it is not reachable from here)' : ''}`
+    : status === 403 || /credential|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(`${name} ${e.message}`)
       ? url.scheme === 's3'
         ? '; check AWS_PROFILE / AWS_ACCESS_KEY_ID and --endpoint'
         : '; check GOOGLE_APPLICATION_CREDENTIALS'
@@ -84,7 +88,7 @@ async function s3Store(url: StoreUrl, options: StoreOptions): Promise<ObjectStor
           token = page.NextContinuationToken;
         } while (token);
       } catch (error) {
-        throw remote(url, prefix, error);
+        throw remote(url, prefix, error, options.endpoint);
       }
       return out;
     },
@@ -93,7 +97,7 @@ async function s3Store(url: StoreUrl, options: StoreOptions): Promise<ObjectStor
         const object = await client.send(new GetObjectCommand({ Bucket: url.bucket, Key: key }));
         return await object.Body!.transformToString();
       } catch (error) {
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     async downloadTo(key, path, offset, onChunk) {
@@ -106,7 +110,7 @@ async function s3Store(url: StoreUrl, options: StoreOptions): Promise<ObjectStor
         await pipeline(body, createWriteStream(path, { flags: 'a' }));
       } catch (error) {
         if (error instanceof CliError) throw error;
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     close: () => client.destroy(),
@@ -124,7 +128,7 @@ async function gcsStore(url: StoreUrl, options: StoreOptions): Promise<ObjectSto
         const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
         return files.map((f) => ({ key: f.name, size: Number(f.metadata.size ?? 0) }));
       } catch (error) {
-        throw remote(url, prefix, error);
+        throw remote(url, prefix, error, options.endpoint);
       }
     },
     async readText(key) {
@@ -132,7 +136,7 @@ async function gcsStore(url: StoreUrl, options: StoreOptions): Promise<ObjectSto
         const [data] = await bucket.file(key).download();
         return data.toString('utf8');
       } catch (error) {
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     async downloadTo(key, path, offset, onChunk) {
@@ -142,7 +146,7 @@ async function gcsStore(url: StoreUrl, options: StoreOptions): Promise<ObjectSto
         stream.on('data', onChunk);
         await pipeline(stream, createWriteStream(path, { flags: 'a' }));
       } catch (error) {
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     close: () => {},

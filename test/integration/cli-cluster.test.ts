@@ -87,6 +87,17 @@ describe('tapedeck through the cluster', () => {
       body: { apiVersion: 'tapedeck.dev/v1alpha1', kind: 'Recording', metadata: { name: 'nowhere' }, spec: {} },
     });
 
+    // An S3 Recording whose endpoint cannot be reached from here (as an in-cluster service name would not be).
+    await custom.createNamespacedCustomObject({
+      ...coordinates,
+      namespace,
+      body: {
+        apiVersion: 'tapedeck.dev/v1alpha1',
+        kind: 'Recording',
+        metadata: { name: 'unreachable' },
+        spec: { export: { s3: { bucket: BUCKET, endpoint: 'http://127.0.0.1:9', forcePathStyle: true } } },
+      },
+    });
     // A GCS Recording with no status yet: found through its spec.export alone.
     const gcs = gcsFacts();
     const onGcs = (await custom.createNamespacedCustomObject({
@@ -174,9 +185,16 @@ describe('tapedeck through the cluster', () => {
     expect(out).toMatch(/Warning\s+ExportRetrying\s+tapedeck-operator\s+Export of node-c retrying \(x3\)/);
   });
 
-  it("should list the namespace's Recordings with what their destinations hold", async () => {
+  it("should list the namespace's Recordings with what their destinations hold, and name one it cannot read", async () => {
     const run = await tapedeck(['ls', '-n', namespace], env);
-    expect(run.code).toBe(0);
+    // Every other row is still listed; the exit code says one destination could not be read.
+    expect(run.code).toBe(6);
+    expect(run.stderr.trim()).toMatch(
+      /^tapedeck: Reading s3:\/\/cli-cluster\/\S+\/unreachable\/ failed: .*cannot reach http:\/\/127\.0\.0\.1:9/,
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`${namespace}/unreachable\\s+[0-9a-f]{8}\\s+.*cannot read the destination\\s+s3://${BUCKET}/`),
+    );
     expect(run.stdout).toMatch(
       /^RECORDING\s+RUN\s+ITERATION\s+NODES\s+FILES\s+SIZE\s+FIRST PACKET\s+LAST PACKET\s+STATE\s+DESTINATION/,
     );
@@ -185,6 +203,9 @@ describe('tapedeck through the cluster', () => {
     );
     expect(run.stdout).toMatch(new RegExp(`${namespace}/checkout\\s+0badc0de\\s+1\\s+1\\s+1\\s+`));
     expect(run.stdout).toMatch(new RegExp(`${namespace}/nowhere\\s+-\\s+.*no export destination`));
+    expect(run.stdout).toMatch(
+      new RegExp(`${namespace}/checkout-gcs\\s+[0-9a-f]{8}\\s+1\\s+3\\s+4\\s+.*complete\\s+gs://${BUCKET}/gcs`),
+    );
   });
 
   it('should be a kubectl plugin: `kubectl tapedeck status` runs it', async () => {
@@ -222,6 +243,21 @@ describe('tapedeck through the cluster', () => {
     );
     expect(offered).toContain(`${namespace}/checkout`);
     expect(offered).toContain(`${namespace}/nowhere`);
+  });
+
+  it("should say when the Recording's endpoint cannot be reached from here, and how to override it", async () => {
+    const output = join(dir, 'unreachable.pcapng');
+    const run = await tapedeck(['fetch', `${namespace}/unreachable`, '-o', output], env);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^Recording \S+\/unreachable \(run [0-9a-f]{8}\) exports to s3:\/\/cli-cluster\/ at http:\/\/127\.0\.0\.1:9$/,
+    );
+    expect(lines[1]).toMatch(
+      /^tapedeck: Reading s3:\/\/cli-cluster\/\S+\/unreachable\/ failed: .*; cannot reach http:\/\/127\.0\.0\.1:9 \(pass --endpoint if it is not reachable from here\)$/,
+    );
+    expect(lines).toHaveLength(2);
+    expect(run.code).toBe(6);
+    expect(existsSync(output)).toBe(false);
   });
 
   it.each([
