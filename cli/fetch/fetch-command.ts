@@ -13,7 +13,9 @@ function positiveInt(value: string): number {
 
 export function fetchCommand(done: (code: ExitCode) => void, fail: (error: unknown) => ExitCode): Command {
   return new Command('fetch')
-    .description("Download a recording's exported files, verify every sha256 and merge all nodes into one pcapng")
+    .description(
+      "Download a recording's exported files, verify every sha256, merge all nodes into one pcapng (and .jsonl)",
+    )
     .argument('<namespace/name>', 'the Recording')
     .option(
       '--from <url>',

@@ -157,9 +157,7 @@ export async function runLs(target: string | undefined, flags: LsFlags): Promise
 
 export function lsCommand(done: (code: ExitCode) => void, fail: (error: unknown) => ExitCode): Command {
   return new Command('ls')
-    .description(
-      "List exported recordings — runs, iterations, nodes, files, sizes, times — from a bucket's manifests, or (without a URL) the cluster's Recordings and what their destinations hold",
-    )
+    .description('List exported recordings (runs, iterations, nodes, files, sizes, times) in a bucket or the cluster')
     .argument('[url]', 's3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX] (default: ask the cluster)')
     .option('--endpoint <url>', 'an S3-compatible store or emulator (e.g. http://127.0.0.1:9000)')
     .option('-n, --namespace <namespace>', 'with the cluster: only this namespace (default: all)')
