@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
@@ -80,5 +80,27 @@ describe('tapedeck', () => {
     const { code, stderr } = await tapedeck('analyze', capture, '-o', join(dir, 'missing', 'x.jsonl'));
     expect(code).toBe(4);
     expect(stderr.trim()).toMatch(/^tapedeck: cannot write .*x\.jsonl: ENOENT$/);
+  });
+
+  it.each(['fetch', 'ls', 'status', 'completion'])(
+    'should show an example and the exit codes in %s --help',
+    async (command) => {
+      const { code, stdout } = await tapedeck(command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`Examples:\\n  (source <\\()?tapedeck ${command}`));
+      expect(stdout).toMatch(/Exit codes:\n\s+0\s+success/);
+    },
+  );
+
+  it('should call itself `kubectl tapedeck` when run as the kubectl plugin kubectl-tapedeck', async () => {
+    const plugin = join(mkdtempSync(join(dir, 'plugin-')), 'kubectl-tapedeck.ts');
+    symlinkSync(main, plugin);
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done) =>
+      execFile(process.execPath, ['--import', 'tsx', plugin, 'status', '--help'], { timeout: 30_000 }, (err, out) =>
+        done({ code: err ? Number(err.code) : 0, stdout: out }),
+      ),
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: kubectl tapedeck status \[options\] <namespace\/name>/);
   });
 });

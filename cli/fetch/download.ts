@@ -82,6 +82,17 @@ async function fetchOne(
   return { file, path: done };
 }
 
+/** Bytes an earlier, interrupted fetch already left in `dir` for these files (what a rerun will not download). */
+export async function presentBytes(dir: string, files: readonly ManifestFile[]): Promise<number> {
+  let sum = 0;
+  for (const file of files) {
+    const done = join(dir, workName(file.key));
+    const size = (await sizeOf(done)) === file.bytes ? file.bytes : ((await sizeOf(`${done}.partial`)) ?? 0);
+    if (size <= file.bytes) sum += size;
+  }
+  return sum;
+}
+
 export async function downloadAll(
   store: ObjectStore,
   dir: string,

@@ -24,6 +24,8 @@ export async function mergeNodeFiles(
   const handles: FileHandle[] = [];
   const temp = `${output}.tmp-${process.pid}`;
   let out: FileHandle | undefined;
+  // One write in flight while the merge builds the next batch: the disk and the merge overlap.
+  let inFlight: Promise<unknown> = Promise.resolve();
   try {
     const inputs: MergeInput[] = [];
     for (const f of files) {
@@ -49,13 +51,20 @@ export async function mergeNodeFiles(
     }
     out = await open(temp, 'w', 0o600);
     const sink = out;
-    const result = await mergeToPcapng(inputs, { write: async (data) => void (await sink.write(data)) }, comment);
+    const write = async (data: Buffer): Promise<void> => {
+      await inFlight;
+      inFlight = sink.write(data);
+      inFlight.catch(() => {}); // handled: awaited with the next write or at the end
+    };
+    const result = await mergeToPcapng(inputs, { write }, comment);
+    await inFlight;
     await out.sync();
     await out.close();
     out = undefined;
     await rename(temp, output);
     return result;
   } catch (error) {
+    await inFlight.catch(() => {}); // a failed write not yet awaited: the error below is the one to report
     await out?.close().catch(() => {});
     await rm(temp, { force: true });
     if (error instanceof CaptureError)

@@ -18,6 +18,9 @@ export function startProgress(total: number, label: string, stream: NodeJS.Write
       {
         stream,
         format: `${label} [{bar}] {percentage}% | {done}/{all} MiB | {rate} MiB/s | ETA {eta_formatted}`,
+        // Fits 80 columns up to 9999 MiB; past the edge a narrow terminal cuts the line instead of wrapping it.
+        barsize: 20,
+        linewrap: false,
         hideCursor: true,
         etaBuffer: 50,
       },

@@ -1,15 +1,21 @@
-// `tapedeck ls s3://…|gs://…`: the recordings exported under a bucket prefix — runs, iterations,
-// nodes, file counts, sizes and time ranges — read from their manifests.
+// `tapedeck ls [s3://…|gs://…]`: the recordings exported under a bucket prefix — runs, iterations,
+// nodes, file counts, sizes and time ranges — read from their manifests; without a URL, the cluster's
+// Recordings, each with what its export destination holds.
 import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { EXIT_CODES_HELP, ExitCode } from '../exit-codes.js';
 import { openObjectStore } from '../store/object-store.js';
 import { findNodeManifests } from '../store/runs.js';
 import type { NodeManifest } from '../store/runs.js';
-import { parseStoreUrl } from '../store/store-url.js';
+import { formatStoreUrl, parseStoreUrl } from '../store/store-url.js';
+import { connectCluster } from '../cluster/cluster.js';
+import type { ClusterFlags } from '../cluster/cluster.js';
+import { exportLocation } from '../cluster/export-location.js';
+import { formatTable, humanBytes } from '../format/table.js';
 
-interface LsFlags {
+interface LsFlags extends ClusterFlags {
   endpoint?: string;
+  namespace?: string;
 }
 
 interface Row {
@@ -22,17 +28,6 @@ interface Row {
   bytes: number;
   first?: string;
   last?: string;
-}
-
-function human(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 export function summarise(manifests: readonly NodeManifest[]): Row[] {
@@ -63,62 +58,122 @@ export function summarise(manifests: readonly NodeManifest[]): Row[] {
   );
 }
 
-export function formatTable(rows: readonly Row[]): string {
-  const table = [
-    ['RECORDING', 'RUN', 'ITERATION', 'NODES', 'FILES', 'SIZE', 'FIRST PACKET', 'LAST PACKET', 'STATE'],
-    ...rows.map((r) => [
-      r.recording,
-      r.run,
-      String(r.iteration),
-      String(r.nodes),
-      String(r.files),
-      human(r.bytes),
-      r.first?.replace(/\.\d+Z$/, 'Z') ?? '-',
-      r.last?.replace(/\.\d+Z$/, 'Z') ?? '-',
-      r.complete === r.nodes ? 'complete' : `exporting (${r.complete}/${r.nodes} nodes done)`,
-    ]),
+const HEADER = ['RECORDING', 'RUN', 'ITERATION', 'NODES', 'FILES', 'SIZE', 'FIRST PACKET', 'LAST PACKET', 'STATE'];
+
+function cells(r: Row): string[] {
+  return [
+    r.recording,
+    r.run,
+    String(r.iteration),
+    String(r.nodes),
+    String(r.files),
+    humanBytes(r.bytes),
+    r.first?.replace(/\.\d+Z$/, 'Z') ?? '-',
+    r.last?.replace(/\.\d+Z$/, 'Z') ?? '-',
+    r.complete === r.nodes ? 'complete' : `exporting (${r.complete}/${r.nodes} nodes done)`,
   ];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table
-    .map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('   '))
-    .join('\n');
 }
 
-export async function runLs(target: string | undefined, flags: LsFlags): Promise<ExitCode> {
-  if (!target) {
-    throw new CliError(
-      'usage',
-      'Listing through the cluster is not supported yet: pass s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]',
-    );
-  }
-  const store = openObjectStore(parseStoreUrl(target), { endpoint: flags.endpoint });
+export function formatRows(rows: readonly Row[]): string {
+  return formatTable([HEADER, ...rows.map(cells)]);
+}
+
+async function lsBucket(target: string, flags: LsFlags): Promise<ExitCode> {
+  const store = await openObjectStore(parseStoreUrl(target), { endpoint: flags.endpoint });
   try {
     const rows = summarise(await findNodeManifests(store));
     if (rows.length === 0) {
       process.stderr.write(`No exported recordings under ${target}\n`);
       return ExitCode.Ok;
     }
-    process.stdout.write(`${formatTable(rows)}\n`);
+    process.stdout.write(`${formatRows(rows)}\n`);
     return ExitCode.Ok;
   } finally {
     store.close();
   }
 }
 
+/** Every Recording in the cluster (or one namespace) with what its export destination holds for it. */
+async function lsCluster(flags: LsFlags): Promise<ExitCode> {
+  const cluster = await connectCluster(flags);
+  const recordings = await cluster.listRecordings(flags.namespace);
+  if (recordings.length === 0) {
+    process.stderr.write(
+      `No Recordings in ${flags.namespace ? `namespace ${flags.namespace} of ` : ''}${cluster.describe}\n`,
+    );
+    return ExitCode.Ok;
+  }
+  const table: string[][] = [[...HEADER, 'DESTINATION']];
+  let code: ExitCode = ExitCode.Ok;
+  for (const recording of recordings) {
+    const namespace = recording.metadata.namespace ?? '';
+    const name = recording.metadata.name ?? '';
+    const phase = recording.status?.phase ?? 'Pending';
+    const bare = (state: string, destination: string, run = '-'): string[] => [
+      `${namespace}/${name}`,
+      run,
+      String(recording.status?.iteration ?? '-'),
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      state,
+      destination,
+    ];
+    let location;
+    try {
+      location = exportLocation(recording);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      table.push(bare(`${phase}, no export destination`, '-'));
+      continue;
+    }
+    const destination = formatStoreUrl(location.url, location.url.prefix);
+    const store = await openObjectStore(location.url, {
+      endpoint: flags.endpoint ?? location.endpoint,
+      region: location.region,
+    });
+    try {
+      const rows = summarise(await findNodeManifests(store, { namespace, recording: name }));
+      if (rows.length === 0) table.push(bare(`${phase}, nothing exported yet`, destination, location.run));
+      for (const row of rows) table.push([...cells(row), destination]);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      process.stderr.write(`tapedeck: ${error.message}\n`);
+      table.push(bare(`${phase}, cannot read the destination`, destination, location.run));
+      if (code === ExitCode.Ok) code = error.exitCode;
+    } finally {
+      store.close();
+    }
+  }
+  process.stdout.write(`${formatTable(table)}\n`);
+  return code;
+}
+
+export async function runLs(target: string | undefined, flags: LsFlags): Promise<ExitCode> {
+  return target ? lsBucket(target, flags) : lsCluster(flags);
+}
+
 export function lsCommand(done: (code: ExitCode) => void, fail: (error: unknown) => ExitCode): Command {
   return new Command('ls')
-    .description('List the recordings exported under a bucket prefix: runs, iterations, nodes, files, sizes, times')
-    .argument('<url>', 's3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]')
+    .description('List exported recordings (runs, iterations, nodes, files, sizes, times) in a bucket or the cluster')
+    .argument('[url]', 's3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX] (default: ask the cluster)')
     .option('--endpoint <url>', 'an S3-compatible store or emulator (e.g. http://127.0.0.1:9000)')
+    .option('-n, --namespace <namespace>', 'with the cluster: only this namespace (default: all)')
+    .option('--kubeconfig <file>', 'the kubeconfig (default: KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'the kubeconfig context')
     .addHelpText(
       'after',
       `
 Examples:
+  tapedeck ls                        # every Recording in the cluster and its exports
+  tapedeck ls -n shop
   tapedeck ls s3://traffic/prod
   tapedeck ls gs://traffic --endpoint http://127.0.0.1:4443
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (target: string, flags: LsFlags) => {
+    .action(async (target: string | undefined, flags: LsFlags) => {
       try {
         done(await runLs(target, flags));
       } catch (error) {

@@ -4,8 +4,6 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { Storage } from '@google-cloud/storage';
 import { CliError } from '../cli-error.js';
 import { formatStoreUrl } from './store-url.js';
 import type { StoreUrl } from './store-url.js';
@@ -29,7 +27,9 @@ export interface StoreOptions {
   readonly region?: string;
 }
 
-function remote(url: StoreUrl, what: string, error: unknown): CliError {
+const NETWORK_ERRORS = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|TimeoutError/;
+
+function remote(url: StoreUrl, what: string, error: unknown, endpoint?: string): CliError {
   const e = error as {
     name?: string;
     code?: number | string;
@@ -44,8 +44,10 @@ function remote(url: StoreUrl, what: string, error: unknown): CliError {
       cause: error,
     });
   }
-  const hint =
-    status === 403 || /credential|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(`${name} ${e.message}`)
+  const unreachable = NETWORK_ERRORS.test(`${String(e.code)} ${name} ${e.message}`);
+  const hint = unreachable
+    ? `; cannot reach ${endpoint ?? 'the store'}${endpoint ? ' (pass --endpoint if it is not reachable from here)' : ''}`
+    : status === 403 || /credential|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(`${name} ${e.message}`)
       ? url.scheme === 's3'
         ? '; check AWS_PROFILE / AWS_ACCESS_KEY_ID and --endpoint'
         : '; check GOOGLE_APPLICATION_CREDENTIALS'
@@ -59,11 +61,13 @@ function remote(url: StoreUrl, what: string, error: unknown): CliError {
   );
 }
 
-export function openObjectStore(url: StoreUrl, options: StoreOptions = {}): ObjectStore {
+/** Loads only the SDK the URL needs (each costs a noticeable part of a second and tens of MiB to load). */
+export async function openObjectStore(url: StoreUrl, options: StoreOptions = {}): Promise<ObjectStore> {
   return url.scheme === 's3' ? s3Store(url, options) : gcsStore(url, options);
 }
 
-function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
+async function s3Store(url: StoreUrl, options: StoreOptions): Promise<ObjectStore> {
+  const { GetObjectCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
   const client = new S3Client({
     endpoint: options.endpoint,
     forcePathStyle: options.endpoint !== undefined,
@@ -84,7 +88,7 @@ function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
           token = page.NextContinuationToken;
         } while (token);
       } catch (error) {
-        throw remote(url, prefix, error);
+        throw remote(url, prefix, error, options.endpoint);
       }
       return out;
     },
@@ -93,7 +97,7 @@ function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
         const object = await client.send(new GetObjectCommand({ Bucket: url.bucket, Key: key }));
         return await object.Body!.transformToString();
       } catch (error) {
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     async downloadTo(key, path, offset, onChunk) {
@@ -106,14 +110,15 @@ function s3Store(url: StoreUrl, options: StoreOptions): ObjectStore {
         await pipeline(body, createWriteStream(path, { flags: 'a' }));
       } catch (error) {
         if (error instanceof CliError) throw error;
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     close: () => client.destroy(),
   };
 }
 
-function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
+async function gcsStore(url: StoreUrl, options: StoreOptions): Promise<ObjectStore> {
+  const { Storage } = await import('@google-cloud/storage');
   const storage = new Storage(options.endpoint ? { apiEndpoint: options.endpoint } : {});
   const bucket = storage.bucket(url.bucket);
   return {
@@ -123,7 +128,7 @@ function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
         const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
         return files.map((f) => ({ key: f.name, size: Number(f.metadata.size ?? 0) }));
       } catch (error) {
-        throw remote(url, prefix, error);
+        throw remote(url, prefix, error, options.endpoint);
       }
     },
     async readText(key) {
@@ -131,7 +136,7 @@ function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
         const [data] = await bucket.file(key).download();
         return data.toString('utf8');
       } catch (error) {
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     async downloadTo(key, path, offset, onChunk) {
@@ -141,7 +146,7 @@ function gcsStore(url: StoreUrl, options: StoreOptions): ObjectStore {
         stream.on('data', onChunk);
         await pipeline(stream, createWriteStream(path, { flags: 'a' }));
       } catch (error) {
-        throw remote(url, key, error);
+        throw remote(url, key, error, options.endpoint);
       }
     },
     close: () => {},

@@ -1,8 +1,9 @@
 // Exported recordings for the CLI tests: per-node capture files written here (pcap with µs and
 // pcapng with several interfaces and ns), exported by the agent's real export queue to a store.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { enhancedPacket, interfaceDescription, sectionHeader } from '../../core/merge/pcapng-encoder.js';
 import { pcapFile as capturePcap } from '../../core/testing/capture-file.js';
 import type { RunLocation } from '../../core/manifest/object-key.js';
@@ -10,6 +11,26 @@ import { ExportQueue } from '../../agent/export/export-queue.js';
 import type { ExportFile } from '../../agent/export/export-queue.js';
 import type { ExportTarget } from '../../agent/export/export-target.js';
 import { systemClock } from '../../agent/output/clock.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real program, from the repository (tsx), as a user runs it. */
+export function tapedeck(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'cli/main.ts'), ...args],
+      { cwd: ROOT, env, timeout: 120_000 },
+      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 const BASE_US = 1_796_000_000_000_000; // an instant in 2026, in µs
 
@@ -28,6 +49,22 @@ export function pcapFile(count: number, offsetUs: number, stepUs: number): Buffe
       data: frame(60 + (i % 40)),
       time: (BASE_US + offsetUs + i * stepUs) / 1e6,
     })),
+  );
+}
+
+/** A pcap (µs) of about `mib` MiB of 1400-byte frames, 10 µs apart from `offsetUs` after BASE_US. */
+export function largePcapFile(mib: number, offsetUs: number): Buffer {
+  const size = 1400;
+  const pool = frame(size * 64);
+  const count = Math.floor((mib * 2 ** 20) / (size + 16));
+  return capturePcap(
+    Array.from({ length: count }, (_, i) => {
+      const data = Buffer.from(pool.subarray((i % 63) * size, (i % 63) * size + size));
+      data.fill(0xff, 0, 6);
+      data.writeUInt16BE(0x88b5, 12);
+      data.writeUInt32BE(i, 14); // every frame distinct
+      return { data, time: (BASE_US + offsetUs + i * 10) / 1e6 };
+    }),
   );
 }
 
@@ -54,7 +91,7 @@ export interface NodeExport {
   readonly node: string;
   readonly files: readonly {
     name: string;
-    format: 'pcap' | 'pcapng';
+    format: 'pcap' | 'pcapng' | 'json';
     data: Buffer;
     packets: number;
     interfaces: string[];
@@ -90,6 +127,23 @@ export async function exportRecording(
     queue.finishRun(location);
   }
   await queue.drained();
+}
+
+/**
+ * A JSON record file (core/records' shape, trimmed to what the merge reads) of `count` flow records in
+ * the order an agent writes them: by end time, `time` + `duration`, `stepMs` apart from `offsetMs`.
+ */
+export function recordsFile(count: number, offsetMs: number, stepMs: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const endNs = (BigInt(BASE_US) + BigInt((offsetMs + i * stepMs) * 1000)) * 1000n;
+    const duration = 1_000_000 * ((i * 37) % 500); // up to 0.5 s, so start order differs from end order
+    const start = endNs - BigInt(duration);
+    const sec = Number(start / 1_000_000_000n);
+    const time = `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(start % 1_000_000_000n).padStart(9, '0')}Z`;
+    lines.push(JSON.stringify({ schema: 1, kind: 'flow', flow: `f${offsetMs}-${i}`, time, duration }));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
 /** Three nodes: a pcap; a pcapng of two interfaces; the same packets as both pcap and pcapng. */

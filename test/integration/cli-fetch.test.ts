@@ -1,40 +1,29 @@
 // `tapedeck fetch` and `tapedeck ls`, the real program, against recordings exported by the agent's
 // export queue to MinIO and fake-gcs-server: one pcapng in strict time order (capinfos), every
 // packet once, interfaces named by node (tshark), bytes equal to mergecap of the originals; a
-// corrupted object, an unknown recording and bad credentials each end with one line.
+// corrupted object, a missing object, an unknown recording and bad credentials each end with one line;
+// a run still exporting is refused unless --partial.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gcsTarget, s3Target } from '../../agent/export/export-target.js';
 import { gcsFacts, s3Facts } from '../env/kube.js';
-import { exportRecording, threeNodes } from './cli-fetch-fixtures.js';
+import { exportRecording, tapedeck, threeNodes } from './cli-fetch-fixtures.js';
 
 const exec = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
 const UID = '5b4e28ba-2fa1-11d2-883f-0016d3cca427';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tapedeck(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'cli/main.ts'), ...args],
-      { cwd: ROOT, env, timeout: 120_000 },
-      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 async function tshark(args: string[]): Promise<string> {
   return (await exec('tshark', args, { maxBuffer: 1 << 28 })).stdout;
@@ -176,5 +165,60 @@ describe('tapedeck fetch', () => {
       ),
     );
     expect(existsSync(output)).toBe(false);
+  });
+
+  it('should refuse a run still exporting unless --partial, and name a missing object in one line', async () => {
+    const s3 = s3Facts();
+    const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3 });
+    await client.send(new CreateBucketCommand({ Bucket: 'fetch-gaps' })).catch(() => undefined);
+    for (const recording of ['partial', 'missing']) {
+      await exportRecording(
+        dir,
+        s3Target(client, 'fetch-gaps', ''),
+        { prefix: '', namespace: 'shop', recording, uid: UID, iteration: 1 },
+        nodes,
+      );
+    }
+    // partial: node-b's manifest as it is while its agent still exports.
+    const manifestKey = 'shop/partial/5b4e28ba/1/node-b/manifest.json';
+    const manifest = JSON.parse(
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'fetch-gaps', Key: manifestKey }))
+      ).Body!.transformToString(),
+    ) as { complete: boolean };
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'fetch-gaps',
+        Key: manifestKey,
+        Body: JSON.stringify({ ...manifest, complete: false }),
+      }),
+    );
+    // missing: a file its manifest lists is gone from the bucket.
+    const gone = `shop/missing/5b4e28ba/1/node-a/${nodes[0]!.files[0]!.name}`;
+    await client.send(new DeleteObjectCommand({ Bucket: 'fetch-gaps', Key: gone }));
+    client.destroy();
+
+    const from = ['--from', 's3://fetch-gaps', '--endpoint', s3.endpoint];
+    const output = join(dir, 'partial.pcapng');
+    const refused = await tapedeck(['fetch', 'shop/partial', ...from, '-o', output], s3env);
+    expect(refused.stderr.trim()).toBe(
+      'tapedeck: Run 5b4e28ba iteration 1 is still exporting on node-b: wait, or pass --partial for what is there now',
+    );
+    expect(refused.code).toBe(2);
+    expect(existsSync(output)).toBe(false);
+    const partial = await tapedeck(['fetch', 'shop/partial', ...from, '--partial', '-o', output], s3env);
+    expect(partial.code).toBe(0);
+    expect((await exec('capinfos', ['-M', '-c', output])).stdout).toMatch(
+      new RegExp(`Number of packets:\\s+${packets}\\b`),
+    );
+
+    const never = join(dir, 'missing.pcapng');
+    const missing = await tapedeck(['fetch', 'shop/missing', ...from, '-o', never], s3env);
+    // The progress lines come first; the error is the last line, and the only one naming a problem.
+    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(
+      new RegExp(`^tapedeck: s3://fetch-gaps/${gone} does not exist \\(NoSuchKey, HTTP 404\\)$`),
+    );
+    expect(missing.code).toBe(7);
+    expect(existsSync(never)).toBe(false);
   });
 });
