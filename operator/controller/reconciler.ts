@@ -10,6 +10,7 @@ import type { OperatorMetrics } from '../ops/metrics.js';
 import { decide } from './decide.js';
 import type { Action, DecideInput, NodeRetry } from './decide.js';
 import { NodeBackoff } from './node-backoff.js';
+import { closedGaps } from './node-gaps.js';
 import type { AgentReport } from './node-rows.js';
 import { isConflict } from './recording-store.js';
 import type { RecordingStore } from './recording-store.js';
@@ -142,6 +143,7 @@ export class Reconciler {
         }
         this.lastWrite.set(uid, now);
         if (second.rows !== undefined) this.memory.set(uid, { listed: second.status.nodes ?? [], rows: second.rows });
+        metrics.nodeGaps.inc(closedGaps(stored.nodes ?? [], second.status.nodes ?? []).length);
         metrics.statusPatches.inc();
         metrics.statusPatchBytes.inc(Buffer.byteLength(JSON.stringify(second.status)));
         logTransition(log, recording.status);

@@ -1,5 +1,6 @@
 // Conditions and Events derived from a desired status (and the previous one).
 import { ConditionType, condition } from './conditions.js';
+import { isProvisional } from './node-gaps.js';
 import { NodePhase } from './node-rows.js';
 import type { Condition, NodeRow, RecordingStatus } from './recording-view.js';
 import { summarize } from './status-bound.js';
@@ -118,6 +119,8 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
   const failed: NodeRow[] = [];
   const opened: NodeRow[] = [];
   const closed: NodeRow[] = [];
+  /** The agent answers again with its session and reports no gap: it recorded while unreachable. */
+  const reachable: NodeRow[] = [];
   for (const row of rows) {
     const old = before.get(row.name);
     if (row.phase === NodePhase.Failed && old?.phase !== NodePhase.Failed) failed.push(row);
@@ -127,6 +130,10 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
     if (old !== undefined && gaps.some((g) => !oldGaps.has(g.from))) opened.push(row);
     if (old !== undefined && gaps.some((g) => g.to !== undefined && oldGaps.get(g.from)?.to === undefined)) {
       closed.push(row);
+    } else if (
+      (old?.gaps ?? []).some((g) => g.to === undefined && isProvisional(g) && !gaps.some((x) => x.from === g.from))
+    ) {
+      reachable.push(row);
     }
   }
   const out: RecordingEvent[] = [];
@@ -154,8 +161,20 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
     opened,
     'Warning',
     'NodeNotRecording',
-    (r) => `Node ${r.name} stopped recording: ${r.gaps?.at(-1)?.reason ?? ''}; starting segment ${r.segment ?? 2}`,
+    (r) => {
+      const gap = r.gaps?.at(-1);
+      if (gap !== undefined && isProvisional(gap)) return `Node ${r.name} may not be recording: ${gap.reason}`;
+      const next = r.phase === NodePhase.Pending ? `; starting segment ${r.segment ?? 2}` : '';
+      return `Node ${r.name} stopped recording: ${gap?.reason ?? ''}${next}`;
+    },
     'stopped recording',
+  );
+  emit(
+    reachable,
+    'Normal',
+    'NodeRecordingAgain',
+    (r) => `Node ${r.name} answers again; its agent reports it kept recording (segment ${r.segment ?? 1})`,
+    'answer again',
   );
   emit(
     closed,
