@@ -107,8 +107,27 @@ export function eventsFor(prev: RecordingStatus, next: RecordingStatus): Recordi
     const ready = next.conditions?.find((c) => c.type === ConditionType.Ready);
     events.push({ type: 'Warning', reason: 'Failed', message: `Recording failed: ${ready?.message ?? 'unknown'}` });
   }
+  const spec = specEvent(prev, next);
+  if (spec !== undefined) events.push(spec);
   events.push(...nodeEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
   return events;
+}
+
+/**
+ * A new spec generation, and what became of it. While an iteration runs the CRD refuses changes to what
+ * sessions were started with, so an accepted change there is one decide() applies at once.
+ */
+function specEvent(prev: RecordingStatus, next: RecordingStatus): RecordingEvent | undefined {
+  const g = next.observedGeneration;
+  if (g === undefined || prev.observedGeneration === undefined || g <= prev.observedGeneration) return undefined;
+  let message: string;
+  if (next.phase === 'Running') {
+    message = `Spec generation ${g} applied to the running sessions of iteration ${next.iteration ?? 0} (filter, target selectors, dailyIterations)`;
+  } else if (next.phase === 'Scheduled' || next.phase === 'Pending') {
+    const at = next.nextStartTime === undefined ? '' : `, at ${next.nextStartTime}`;
+    message = `Spec generation ${g} applies from the next sessions started${at}`;
+  } else message = `Spec generation ${g} observed; no iteration is left to apply it to`;
+  return { type: 'Normal', reason: 'SpecUpdated', message };
 }
 
 /** Node rows' transitions worth an Event; one summary Event when many nodes changed at once. */
