@@ -66,15 +66,9 @@ export function closeGapsAt(gaps: NodeGap[] | undefined, at: number): NodeGap[] 
   return gaps.map((g) => (g.to === undefined ? { ...g, to: toTime(at) } : g));
 }
 
-/** Gaps that are closed in `next` but were open or absent in `prev` (rows matched by name): what the metric counts. */
-export function closedGaps(
-  prev: readonly { name: string; gaps?: NodeGap[] | undefined }[],
-  next: readonly { name: string; gaps?: NodeGap[] | undefined }[],
-): NodeGap[] {
-  const before = new Map(
-    prev.map((r) => [r.name, new Set((r.gaps ?? []).filter((g) => g.to !== undefined).map((g) => g.from))]),
-  );
-  return next.flatMap((r) =>
-    (r.gaps ?? []).filter((g) => g.to !== undefined && before.get(r.name)?.has(g.from) !== true),
+/** The closed gaps of `rows`, as "<node>/<from>": what tapedeck_operator_node_gaps_total counts, once each. */
+export function closedGapKeys(rows: readonly { name: string; gaps?: NodeGap[] | undefined }[]): Set<string> {
+  return new Set(
+    rows.flatMap((r) => (r.gaps ?? []).filter((g) => g.to !== undefined).map((g) => `${r.name}/${g.from}`)),
   );
 }

@@ -10,7 +10,7 @@ import type { OperatorMetrics } from '../ops/metrics.js';
 import { decide } from './decide.js';
 import type { Action, DecideInput, NodeRetry } from './decide.js';
 import { NodeBackoff } from './node-backoff.js';
-import { closedGaps } from './node-gaps.js';
+import { closedGapKeys } from './node-gaps.js';
 import type { AgentReport } from './node-rows.js';
 import { isConflict } from './recording-store.js';
 import type { RecordingStore } from './recording-store.js';
@@ -72,6 +72,8 @@ export class Reconciler {
   private readonly lastWrite = new Map<string, number>();
   /** Per Recording uid: every row last written (folded ones too) and the rows status lists, to recognise it. */
   private readonly memory = new Map<string, { listed: unknown; rows: NodeRow[] }>();
+  /** Per Recording uid: the closed gaps already counted in tapedeck_operator_node_gaps_total, as "<node>/<from>". */
+  private readonly countedGaps = new Map<string, Set<string>>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -143,7 +145,7 @@ export class Reconciler {
         }
         this.lastWrite.set(uid, now);
         if (second.rows !== undefined) this.memory.set(uid, { listed: second.status.nodes ?? [], rows: second.rows });
-        metrics.nodeGaps.inc(closedGaps(stored.nodes ?? [], second.status.nodes ?? []).length);
+        this.countGaps(uid, second.status.nodes ?? []);
         metrics.statusPatches.inc();
         metrics.statusPatchBytes.inc(Buffer.byteLength(JSON.stringify(second.status)));
         logTransition(log, recording.status);
@@ -163,6 +165,7 @@ export class Reconciler {
         this.calls.forget(`${uid}/`);
         this.lastWrite.delete(uid);
         this.memory.delete(uid);
+        this.countedGaps.delete(uid);
         return {};
       }
       log.info({ waitingOn: second.waitingOn }, 'Waiting for agents to confirm the stop');
@@ -173,6 +176,14 @@ export class Reconciler {
     const retryAt = this.calls.nextRetry(`${uid}/`, this.now());
     if (retryAt !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(1, retryAt - this.now()));
     return { requeueAfterMs: requeue };
+  }
+
+  /** Counts each closed gap once (the informer's copy of status may lag behind what was written). */
+  private countGaps(uid: string, rows: readonly NodeRow[]): void {
+    const keys = closedGapKeys(rows);
+    const counted = this.countedGaps.get(uid);
+    this.deps.metrics.nodeGaps.inc([...keys].filter((k) => counted?.has(k) !== true).length);
+    this.countedGaps.set(uid, keys);
   }
 
   private retriesOf(uid: string, nodes: Iterable<string>): Map<string, NodeRetry> {
