@@ -66,9 +66,24 @@ export function closeGapsAt(gaps: NodeGap[] | undefined, at: number): NodeGap[] 
   return gaps.map((g) => (g.to === undefined ? { ...g, to: toTime(at) } : g));
 }
 
-/** The closed gaps of `rows`, as "<node>/<from>": what tapedeck_operator_node_gaps_total counts, once each. */
-export function closedGapKeys(rows: readonly { name: string; gaps?: NodeGap[] | undefined }[]): Set<string> {
-  return new Set(
-    rows.flatMap((r) => (r.gaps ?? []).filter((g) => g.to !== undefined).map((g) => `${r.name}/${g.from}`)),
-  );
+/**
+ * Closed gaps counted once each per Recording (tapedeck_operator_node_gaps_total): a closed gap stays in
+ * every status written after it, so each write must count only the ones it closed.
+ */
+export class ClosedGapTally {
+  private readonly seen = new Map<string, Set<string>>();
+
+  /** How many closed gaps of `rows` were not counted for `uid` before. */
+  newlyClosed(uid: string, rows: readonly { name: string; gaps?: NodeGap[] | undefined }[]): number {
+    const keys = new Set(
+      rows.flatMap((r) => (r.gaps ?? []).filter((g) => g.to !== undefined).map((g) => `${r.name}/${g.from}`)),
+    );
+    const before = this.seen.get(uid);
+    this.seen.set(uid, keys);
+    return [...keys].filter((k) => before?.has(k) !== true).length;
+  }
+
+  forget(uid: string): void {
+    this.seen.delete(uid);
+  }
 }

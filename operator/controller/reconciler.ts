@@ -7,10 +7,11 @@ import { DispatchError, DispatchErrorCode } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
 import { buildSessionFilter, buildSessionSpec } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
+import { announceRunning } from './announce-running.js';
 import { decide } from './decide.js';
 import type { Action, DecideInput, NodeRetry } from './decide.js';
 import { NodeBackoff } from './node-backoff.js';
-import { closedGapKeys } from './node-gaps.js';
+import { ClosedGapTally } from './node-gaps.js';
 import type { AgentReport } from './node-rows.js';
 import { isConflict } from './recording-store.js';
 import type { RecordingStore } from './recording-store.js';
@@ -72,8 +73,7 @@ export class Reconciler {
   private readonly lastWrite = new Map<string, number>();
   /** Per Recording uid: every row last written (folded ones too) and the rows status lists, to recognise it. */
   private readonly memory = new Map<string, { listed: unknown; rows: NodeRow[] }>();
-  /** Per Recording uid: the closed gaps already counted in tapedeck_operator_node_gaps_total, as "<node>/<from>". */
-  private readonly countedGaps = new Map<string, Set<string>>();
+  private readonly gaps = new ClosedGapTally();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -111,20 +111,24 @@ export class Reconciler {
     });
 
     const first = decide(input());
+    const announced = recording.status ?? {};
     if (first.finalizer === 'add') {
       recording = await this.deps.store.setFinalizers(recording, [...(recording.metadata.finalizers ?? []), FINALIZER]);
     }
+    const announcedRunning = await announceRunning(this.deps, recording, first.status, first.actions, log);
+    if (announcedRunning === 'conflict') return { requeueAfterMs: 0 };
+    recording = announcedRunning;
     await Promise.all(first.actions.map((a) => this.act(recording as RecordingView, a, reports, outcomes, log)));
 
     // The second pass continues from the first one's rows (a lost session restarted in this reconcile stays
-    // segment 2 with its gap); Events compare with the stored status.
+    // segment 2 with its gap); Events compare with the status before this reconcile.
     const stored = recording.status ?? {};
     const decided = decide({
       ...input(),
       recording: { ...recording, status: first.status },
       ...(first.rows === undefined ? {} : { previousRows: first.rows }),
     });
-    const second = { ...decided, events: eventsFor(stored, decided.status) };
+    const second = { ...decided, events: eventsFor(announced, decided.status) };
     metrics.sessionsRunning.set(
       { namespace, recording: name },
       second.status.nodeCounts?.capturing ?? (second.status.nodes ?? []).filter((r) => r.phase === 'Capturing').length,
@@ -145,7 +149,7 @@ export class Reconciler {
         }
         this.lastWrite.set(uid, now);
         if (second.rows !== undefined) this.memory.set(uid, { listed: second.status.nodes ?? [], rows: second.rows });
-        this.countGaps(uid, second.status.nodes ?? []);
+        metrics.nodeGaps.inc({ namespace, recording: name }, this.gaps.newlyClosed(uid, second.status.nodes ?? []));
         metrics.statusPatches.inc();
         metrics.statusPatchBytes.inc(Buffer.byteLength(JSON.stringify(second.status)));
         logTransition(log, recording.status);
@@ -162,10 +166,11 @@ export class Reconciler {
         await this.deps.store.setFinalizers(recording, rest);
         log.info({ unconfirmed: second.waitingOn ?? [] }, 'Removed finalizer');
         metrics.sessionsRunning.remove({ namespace, recording: name });
+        metrics.nodeGaps.remove({ namespace, recording: name });
         this.calls.forget(`${uid}/`);
         this.lastWrite.delete(uid);
         this.memory.delete(uid);
-        this.countedGaps.delete(uid);
+        this.gaps.forget(uid);
         return {};
       }
       log.info({ waitingOn: second.waitingOn }, 'Waiting for agents to confirm the stop');
@@ -176,14 +181,6 @@ export class Reconciler {
     const retryAt = this.calls.nextRetry(`${uid}/`, this.now());
     if (retryAt !== undefined) requeue = Math.min(requeue ?? Infinity, Math.max(1, retryAt - this.now()));
     return { requeueAfterMs: requeue };
-  }
-
-  /** Counts each closed gap once (the informer's copy of status may lag behind what was written). */
-  private countGaps(uid: string, rows: readonly NodeRow[]): void {
-    const keys = closedGapKeys(rows);
-    const counted = this.countedGaps.get(uid);
-    this.deps.metrics.nodeGaps.inc([...keys].filter((k) => counted?.has(k) !== true).length);
-    this.countedGaps.set(uid, keys);
   }
 
   private retriesOf(uid: string, nodes: Iterable<string>): Map<string, NodeRetry> {

@@ -36,6 +36,7 @@ export class OperatorMetrics {
   readonly nodeGaps = new Counter({
     name: 'tapedeck_operator_node_gaps_total',
     help: 'Times a node was not recording during an iteration (gaps in node rows), counted when the gap closes.',
+    labelNames: ['namespace', 'recording'] as const,
     registers: [this.registry],
   });
   readonly statusPatches = new Counter({

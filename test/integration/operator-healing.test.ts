@@ -137,7 +137,7 @@ describe('operator node rows that heal', () => {
     });
     expect(row?.message).toMatch(/^Stopped: Duration: agent unreachable since /);
     expect(done.status?.nodes?.[0]?.gaps).toBeUndefined();
-    const counted = (await metrics.nodeGaps.get()).values[0]?.value;
+    const counted = (await metrics.nodeGaps.get()).values.find((v) => v.labels.recording === 'gone')?.value;
     expect(counted).toBe(1);
     const events = await h.eventsWith('gone', ['NodeNotRecording']);
     expect(events.find((e) => e.reason === 'NodeNotRecording')?.message).toBe(

@@ -7,6 +7,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Recording } from '../../operator/api/recording.js';
+import type { SessionReport } from '../../operator/dispatch/agent-client.js';
 import { apiErrorCode, apiErrorMessage } from './crd-fixtures.js';
 import { FakeAgents } from './operator-fake-agents.js';
 import { OperatorHarness, coords, waitFor } from './operator-harness.js';
@@ -44,6 +45,39 @@ const capturingOn = (r: Recording, n: number): boolean =>
   (r.status?.nodes ?? []).filter((x) => x.phase === 'Capturing').length === n;
 
 describe('operator spec changes during a run', () => {
+  it('should start no session of an iteration with a spec edited while it was starting', async () => {
+    // The edit lands at the window start while the operator asks the agents what runs, after it read the
+    // Recording: status does not say Running yet, so the CRD accepts it. The operator writes Running before
+    // it starts sessions, conditional on what it read: that write conflicts and it starts over.
+    // First in this file: no other Recording exists whose reconcile could trigger the edit.
+    const start = Math.ceil(Date.now() / 1000) * 1000 + 3_000;
+    let edit: Promise<Recording> | undefined;
+    class EditingAgents extends FakeAgents {
+      override async listSessions(node: string): Promise<SessionReport[]> {
+        if (edit === undefined && Date.now() >= start) edit = patchSpec('raced', { maxCaptureLength: 96 });
+        await edit;
+        return super.listSessions(node);
+      }
+    }
+    const agents = new EditingAgents(new Set(h.nodes));
+    await h.startController(agents);
+    const created = await h.create('raced', {
+      target: { nodeSelector: h.selector({ pool: 'a' }) },
+      schedule: { startTime: new Date(start).toISOString().replace('.000Z', 'Z'), duration: '5m' },
+    });
+    const scheduled = await h.waitPhase('raced', 'Scheduled');
+    expect(scheduled.metadata.finalizers).toEqual(['tapedeck.dev/stop-sessions']);
+    const running = await waitFor('both nodes capturing', async () => {
+      const r = await h.get('raced');
+      return capturingOn(r, 2) ? r : undefined;
+    });
+    const edited = await edit;
+    expect(edited?.spec.maxCaptureLength).toBe(96);
+    const specs = [...agents.specs.values()].filter((spec) => spec.recording?.uid === created.metadata.uid);
+    expect(specs.map((spec) => spec.maxCaptureLength)).toEqual([96, 96]);
+    expect(running.status?.observedGeneration).toBe(edited?.metadata.generation);
+  });
+
   it('should refuse what running sessions were started with, and apply filter and dailyIterations edits', async () => {
     const agents = new FakeAgents(new Set(h.nodes));
     await h.startController(agents);
@@ -82,9 +116,9 @@ describe('operator spec changes during a run', () => {
       return r.status?.observedGeneration === edited.metadata.generation ? r : undefined;
     });
     const uid = created.metadata.uid ?? '';
-    expect(agents.running().map((s) => s.session.filter?.bpf)).toEqual(['udp', 'udp']);
-    expect(agents.updates.map((u) => u.bpf)).toEqual(['udp', 'udp']);
-    expect(agents.updates.every((u) => u.session.endsWith(`${uid}-1`))).toBe(true);
+    const ours = agents.running().filter((s) => s.session.recordingUid === uid);
+    expect(ours.map((s) => s.session.filter?.bpf)).toEqual(['udp', 'udp']);
+    expect(agents.updates.filter((u) => u.session.endsWith(`${uid}-1`)).map((u) => u.bpf)).toEqual(['udp', 'udp']);
     expect(applied.status?.conditions?.every((c) => c.observedGeneration === edited.metadata.generation)).toBe(true);
     const events = await h.eventsWith('edits', ['SpecUpdated']);
     const messages = events.filter((e) => e.reason === 'SpecUpdated').map((e) => e.message);
