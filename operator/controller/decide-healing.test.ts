@@ -33,6 +33,57 @@ function run(input: Partial<DecideInput> & { recording: RecordingView }) {
 }
 
 describe('decide (nodes that heal)', () => {
+  it('should announce a node that may not be recording, and that it recorded throughout when it answers', () => {
+    const capturing = running({ nodes: [{ name: 'a', phase: 'Capturing' }] });
+    const away = run({
+      recording: recordingFixture(once, capturing),
+      targets: targets('a'),
+      reports: new Map([['a', down]]),
+    });
+    expect(away.events).toContainEqual({
+      type: 'Warning',
+      reason: 'NodeNotRecording',
+      message: 'Node a may not be recording: agent unreachable: deadline exceeded',
+    });
+    const back = run({
+      recording: recordingFixture(once, away.status),
+      targets: targets('a'),
+      reports: new Map([['a', up(session('Running', 4))]]),
+      now: sec(20),
+    });
+    expect(back.status.nodes?.[0]).toMatchObject({ phase: 'Capturing', packetsCaptured: 4 });
+    expect(back.status.nodes?.[0]?.gaps).toBeUndefined();
+    expect(back.events).toContainEqual({
+      type: 'Normal',
+      reason: 'NodeRecordingAgain',
+      message: 'Node a answers again; its agent reports it kept recording (segment 1)',
+    });
+  });
+
+  it('should end the row of an agent that never answered again with a gap closed at the window end', () => {
+    const prev = running({
+      nodes: [
+        { name: 'a', phase: 'Completed', message: 'Stopped: Duration' },
+        {
+          name: 'b',
+          phase: 'Unreachable',
+          since: '2026-03-10T10:00:20Z',
+          gaps: [{ from: '2026-03-10T10:00:20Z', reason: 'agent unreachable: deadline exceeded' }],
+        },
+      ],
+    });
+    const d = run({ recording: recordingFixture(once, prev), reports: new Map([['b', down]]), now: sec(75) });
+    expect(d.status.phase).toBe('Completed');
+    expect(d.status.nodes?.[1]).toMatchObject({
+      name: 'b',
+      phase: 'Completed',
+      message: 'Stopped: Duration: agent unreachable since 2026-03-10T10:00:20Z',
+      gaps: [
+        { from: '2026-03-10T10:00:20Z', to: '2026-03-10T10:01:00Z', reason: 'agent unreachable: deadline exceeded' },
+      ],
+    });
+  });
+
   it('should keep a node whose agent stopped answering Unreachable, not Failed, and say so in Ready', () => {
     const prev = running({
       nodes: [

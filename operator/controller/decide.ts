@@ -15,6 +15,7 @@ import { parseDuration } from '../schedule/duration.js';
 import { ScheduleError, WindowState, nextTransition, parseSchedule, scheduleAt } from '../schedule/schedule.js';
 import type { ScheduleState } from '../schedule/schedule.js';
 import { decideDeletion } from './deletion.js';
+import { closeGapsAt } from './node-gaps.js';
 import { isFinal, step } from './node-lifecycle.js';
 import type { Observation } from './node-lifecycle.js';
 import { NodePhase, commonStopReason, stoppedMessage } from './node-rows.js';
@@ -191,8 +192,13 @@ export function decide(input: DecideInput): Decision {
     }
     const row = next.row;
     if (!active && (row.phase === NodePhase.Capturing || row.phase === NodePhase.Unreachable)) {
+      // The window ended before the agent answered again: the time since it stopped answering is a gap.
+      const end = Math.min(sched.windowEnd ?? now, now);
+      const detail = row.phase === NodePhase.Unreachable ? `agent unreachable since ${row.since ?? '?'}` : undefined;
       row.phase = NodePhase.Completed;
-      row.message = stoppedMessage(StopReason.Duration);
+      row.message = stoppedMessage(StopReason.Duration, detail);
+      const gaps = closeGapsAt(row.gaps, end);
+      if (gaps !== undefined) row.gaps = gaps;
     }
     rows.set(t.node, row);
   }

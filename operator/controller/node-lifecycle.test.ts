@@ -115,6 +115,27 @@ describe('node lifecycle', () => {
     });
   });
 
+  it("should open a provisional gap when a capturing agent stops answering, and keep the agent's account when it answers", () => {
+    const away = step('n', row('Capturing'), seen.unreachable, ctx).row;
+    expect(away).toMatchObject({
+      phase: 'Unreachable',
+      gaps: [{ from: '2026-03-10T10:00:10Z', reason: 'agent unreachable: deadline exceeded' }],
+    });
+    const still = step('n', away, seen.unreachable, { ...ctx, now: ctx.now + 3_000 }).row;
+    expect(still.gaps).toEqual(away.gaps);
+    // It was recording all along (a partition): no gap stays.
+    expect(step('n', still, seen.running, { ...ctx, now: ctx.now + 5_000 }).row.gaps).toBeUndefined();
+    // It restarted and resumed the session: its own gap replaces the operator's.
+    const resumed = session('Running', 9, { gaps: [{ from: t0 + 9_000, to: t0 + 14_000, reason: 'agent restarted' }] });
+    expect(step('n', still, { kind: 'session', session: resumed }, ctx).row.gaps).toEqual([
+      { from: '2026-03-10T10:00:09Z', to: '2026-03-10T10:00:14Z', reason: 'agent restarted' },
+    ]);
+    // It came back without the session: the gap is the lost session's, from when it stopped answering.
+    expect(step('n', still, seen.none, { ...ctx, now: ctx.now + 5_000 }).row.gaps).toEqual([
+      { from: '2026-03-10T10:00:10Z', reason: 'session lost: the agent no longer reports it' },
+    ]);
+  });
+
   it('should keep the time a row entered its phase', () => {
     expect(step('n', row('Capturing'), seen.running, ctx).row.since).toBe('2026-03-10T10:00:05Z');
     expect(step('n', row('Pending'), seen.running, ctx).row.since).toBe('2026-03-10T10:00:10Z');

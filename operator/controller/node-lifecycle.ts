@@ -12,18 +12,20 @@
 //   ¹ only while the window is open, the node is Ready and the node's retry backoff has passed.
 //   ² the session was lost (agent restarted without it): a gap opens and the next segment starts; the
 //     counts so far move to earlierSegments. The gap closes when the new segment captures.
+//   Capturing → Unreachable opens a provisional gap (node-gaps.ts): replaced by the agent's own account
+//   when it answers with the session, closed at the window end when it never answers again.
 import { SessionState } from '../dispatch/agent-client.js';
 import type { SessionReport } from '../dispatch/agent-client.js';
 import { toTime } from './conditions.js';
 import { NodePhase, rowFromSession, zeroCounters } from './node-rows.js';
-import type { Counters, NodeGap, NodeRow } from './recording-view.js';
+import { gapsWithSession, openLostSessionGap, openUnreachableGap } from './node-gaps.js';
+import type { Counters, NodeRow } from './recording-view.js';
 
 export { NodePhase };
 
 /** Final states: nothing observed later in the iteration moves the row out of them. */
 export const FINAL_PHASES: ReadonlySet<string> = new Set([NodePhase.Completed, NodePhase.Failed, NodePhase.Lost]);
-/** Gaps kept per row (the newest). */
-export const MAX_GAPS_PER_ROW = 8;
+export { MAX_GAPS_PER_ROW } from './node-gaps.js';
 
 export type Observation =
   /** The agent reports this iteration's session. */
@@ -72,17 +74,6 @@ function countsOf(row: NodeRow): Required<Counters> {
   };
 }
 
-/** Gaps of `prev` and those the agent reports, deduplicated by start, the newest MAX_GAPS_PER_ROW. */
-export function mergeGaps(prev: NodeGap[] | undefined, reported: SessionReport['gaps']): NodeGap[] | undefined {
-  const byFrom = new Map<string, NodeGap>();
-  for (const g of prev ?? []) byFrom.set(g.from, g);
-  for (const g of reported ?? []) {
-    byFrom.set(toTime(g.from), { from: toTime(g.from), to: toTime(g.to), reason: g.reason.slice(0, 256) });
-  }
-  const gaps = [...byFrom.values()].sort((a, b) => a.from.localeCompare(b.from)).slice(-MAX_GAPS_PER_ROW);
-  return gaps.length === 0 ? undefined : gaps;
-}
-
 function fromSession(name: string, prev: NodeRow | undefined, session: SessionReport, now: number): NodeRow {
   const row = rowFromSession(name, session);
   const earlier = prev?.earlierSegments;
@@ -97,10 +88,7 @@ function fromSession(name: string, prev: NodeRow | undefined, session: SessionRe
     if (files.length > 0) row.files = files;
   }
   if (prev?.segment !== undefined) row.segment = prev.segment;
-  let gaps = mergeGaps(prev?.gaps, session.gaps);
-  if (row.phase === NodePhase.Capturing && gaps?.some((g) => g.to === undefined)) {
-    gaps = gaps.map((g) => (g.to === undefined ? { ...g, to: toTime(now) } : g));
-  }
+  const gaps = gapsWithSession(prev?.gaps, session.gaps, row.phase === NodePhase.Capturing ? now : undefined);
   if (gaps !== undefined) row.gaps = gaps;
   const since = prev !== undefined && prev.phase === row.phase ? prev.since : undefined;
   row.since = since ?? toTime(now);
@@ -109,13 +97,12 @@ function fromSession(name: string, prev: NodeRow | undefined, session: SessionRe
 
 /** The session was lost while capturing: open a gap, move the counts so far to earlierSegments. */
 function nextSegment(name: string, prev: NodeRow, now: number): NodeRow {
-  const from = prev.phase === NodePhase.Unreachable && prev.since !== undefined ? prev.since : toTime(now);
-  const gap: NodeGap = { from, reason: 'session lost: the agent no longer reports it' };
+  const since = prev.phase === NodePhase.Unreachable && prev.since !== undefined ? prev.since : toTime(now);
   const segment = (prev.segment ?? 1) + 1;
   const row = withPhase(name, prev, NodePhase.Pending, `session lost; starting segment ${segment}`, now);
   row.segment = segment;
   row.earlierSegments = countsOf(prev);
-  row.gaps = [...(prev.gaps ?? []), gap].slice(-MAX_GAPS_PER_ROW);
+  row.gaps = openLostSessionGap(prev.gaps, since);
   return row;
 }
 
@@ -141,7 +128,12 @@ export function step(name: string, prev: NodeRow | undefined, seen: Observation,
           ? 'no tapedeck agent pod with an IP on the node yet'
           : `agent unreachable: ${seen.error}`;
       const phase = hadSession ? NodePhase.Unreachable : NodePhase.Pending;
-      return { row: withPhase(name, prev, phase, `${why}; retrying`, now), start: false };
+      const row = withPhase(name, prev, phase, `${why}; retrying`, now);
+      if (was === NodePhase.Capturing) {
+        const gaps = openUnreachableGap(prev?.gaps, seen.kind === 'noAgent' ? 'no agent pod' : seen.error, now);
+        if (gaps !== undefined) row.gaps = gaps;
+      }
+      return { row, start: false };
     }
     case 'noSession': {
       const base = hadSession && prev !== undefined ? nextSegment(name, prev, now) : prev;

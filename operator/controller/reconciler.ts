@@ -7,9 +7,11 @@ import { DispatchError, DispatchErrorCode } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
 import { buildSessionFilter, buildSessionSpec, sessionId } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
+import { announceRunning } from './announce-running.js';
 import { decide } from './decide.js';
 import type { Action, DecideInput, NodeRetry } from './decide.js';
 import { NodeBackoff } from './node-backoff.js';
+import { ClosedGapTally } from './node-gaps.js';
 import type { AgentReport } from './node-rows.js';
 import { isConflict } from './recording-store.js';
 import type { RecordingStore } from './recording-store.js';
@@ -82,6 +84,7 @@ export class Reconciler {
   private readonly memory = new Map<string, { listed: unknown; rows: NodeRow[] }>();
   /** Last credentials refresh per "<uid>-<iteration>/<node>". */
   private readonly refreshed = new Map<string, number>();
+  private readonly gaps = new ClosedGapTally();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
@@ -120,20 +123,24 @@ export class Reconciler {
     });
 
     const first = decide(input());
+    const announced = recording.status ?? {};
     if (first.finalizer === 'add') {
       recording = await this.deps.store.setFinalizers(recording, [...(recording.metadata.finalizers ?? []), FINALIZER]);
     }
+    const announcedRunning = await announceRunning(this.deps, recording, first.status, first.actions, log);
+    if (announcedRunning === 'conflict') return { requeueAfterMs: 0 };
+    recording = announcedRunning;
     await Promise.all(first.actions.map((a) => this.act(recording as RecordingView, a, reports, outcomes, log)));
 
     // The second pass continues from the first one's rows (a lost session restarted in this reconcile stays
-    // segment 2 with its gap); Events compare with the stored status.
+    // segment 2 with its gap); Events compare with the status before this reconcile.
     const stored = recording.status ?? {};
     const decided = decide({
       ...input(),
       recording: { ...recording, status: first.status },
       ...(first.rows === undefined ? {} : { previousRows: first.rows }),
     });
-    const second = { ...decided, events: eventsFor(stored, decided.status) };
+    const second = { ...decided, events: eventsFor(announced, decided.status) };
     metrics.sessionsRunning.set(
       { namespace, recording: name },
       second.status.nodeCounts?.capturing ?? (second.status.nodes ?? []).filter((r) => r.phase === 'Capturing').length,
@@ -154,6 +161,7 @@ export class Reconciler {
         }
         this.lastWrite.set(uid, now);
         if (second.rows !== undefined) this.memory.set(uid, { listed: second.status.nodes ?? [], rows: second.rows });
+        metrics.nodeGaps.inc({ namespace, recording: name }, this.gaps.newlyClosed(uid, second.status.nodes ?? []));
         metrics.statusPatches.inc();
         metrics.statusPatchBytes.inc(Buffer.byteLength(JSON.stringify(second.status)));
         logTransition(log, recording.status);
@@ -170,9 +178,11 @@ export class Reconciler {
         await this.deps.store.setFinalizers(recording, rest);
         log.info({ unconfirmed: second.waitingOn ?? [] }, 'Removed finalizer');
         metrics.sessionsRunning.remove({ namespace, recording: name });
+        metrics.nodeGaps.remove({ namespace, recording: name });
         this.calls.forget(`${uid}/`);
         this.lastWrite.delete(uid);
         this.memory.delete(uid);
+        this.gaps.forget(uid);
         return {};
       }
       log.info({ waitingOn: second.waitingOn }, 'Waiting for agents to confirm the stop');

@@ -1,5 +1,6 @@
 // Conditions and Events derived from a desired status (and the previous one).
 import { ConditionType, condition } from './conditions.js';
+import { isProvisional } from './node-gaps.js';
 import { NodePhase } from './node-rows.js';
 import type { Condition, NodeRow, RecordingStatus } from './recording-view.js';
 import { summarize } from './status-bound.js';
@@ -113,6 +114,8 @@ export function eventsFor(prev: RecordingStatus, next: RecordingStatus): Recordi
     events.push({ type: 'Warning', reason: 'Failed', message: `Recording failed: ${ready?.message ?? 'unknown'}` });
   }
   events.push(...exportEvents(prev, next));
+  const spec = specEvent(prev, next);
+  if (spec !== undefined) events.push(spec);
   events.push(...nodeEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
   events.push(...storageEvents(newIteration ? [] : (prev.nodes ?? []), next.nodes ?? []));
   return events;
@@ -131,6 +134,23 @@ function exportEvents(prev: RecordingStatus, next: RecordingStatus): RecordingEv
   return [];
 }
 
+/**
+ * A new spec generation, and what became of it. While an iteration runs the CRD refuses changes to what
+ * sessions were started with, so an accepted change there is one decide() applies at once.
+ */
+function specEvent(prev: RecordingStatus, next: RecordingStatus): RecordingEvent | undefined {
+  const g = next.observedGeneration;
+  if (g === undefined || prev.observedGeneration === undefined || g <= prev.observedGeneration) return undefined;
+  let message: string;
+  if (next.phase === 'Running') {
+    message = `Spec generation ${g} applied to the running sessions of iteration ${next.iteration ?? 0} (filter, target selectors, dailyIterations)`;
+  } else if (next.phase === 'Scheduled' || next.phase === 'Pending') {
+    const at = next.nextStartTime === undefined ? '' : `, at ${next.nextStartTime}`;
+    message = `Spec generation ${g} applies from the next sessions started${at}`;
+  } else message = `Spec generation ${g} observed; no iteration is left to apply it to`;
+  return { type: 'Normal', reason: 'SpecUpdated', message };
+}
+
 /** Node rows' transitions worth an Event; one summary Event when many nodes changed at once. */
 export const MAX_NODE_EVENTS = 10;
 
@@ -139,6 +159,8 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
   const failed: NodeRow[] = [];
   const opened: NodeRow[] = [];
   const closed: NodeRow[] = [];
+  /** The agent answers again with its session and reports no gap: it recorded while unreachable. */
+  const reachable: NodeRow[] = [];
   for (const row of rows) {
     const old = before.get(row.name);
     if (row.phase === NodePhase.Failed && old?.phase !== NodePhase.Failed) failed.push(row);
@@ -148,6 +170,10 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
     if (old !== undefined && gaps.some((g) => !oldGaps.has(g.from))) opened.push(row);
     if (old !== undefined && gaps.some((g) => g.to !== undefined && oldGaps.get(g.from)?.to === undefined)) {
       closed.push(row);
+    } else if (
+      (old?.gaps ?? []).some((g) => g.to === undefined && isProvisional(g) && !gaps.some((x) => x.from === g.from))
+    ) {
+      reachable.push(row);
     }
   }
   const out: RecordingEvent[] = [];
@@ -175,8 +201,20 @@ function nodeEvents(prevRows: NodeRow[], rows: NodeRow[]): RecordingEvent[] {
     opened,
     'Warning',
     'NodeNotRecording',
-    (r) => `Node ${r.name} stopped recording: ${r.gaps?.at(-1)?.reason ?? ''}; starting segment ${r.segment ?? 2}`,
+    (r) => {
+      const gap = r.gaps?.at(-1);
+      if (gap !== undefined && isProvisional(gap)) return `Node ${r.name} may not be recording: ${gap.reason}`;
+      const next = r.phase === NodePhase.Pending ? `; starting segment ${r.segment ?? 2}` : '';
+      return `Node ${r.name} stopped recording: ${gap?.reason ?? ''}${next}`;
+    },
     'stopped recording',
+  );
+  emit(
+    reachable,
+    'Normal',
+    'NodeRecordingAgain',
+    (r) => `Node ${r.name} answers again; its agent reports it kept recording (segment ${r.segment ?? 1})`,
+    'answer again',
   );
   emit(
     closed,

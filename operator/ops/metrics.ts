@@ -33,6 +33,12 @@ export class OperatorMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly nodeGaps = new Counter({
+    name: 'tapedeck_operator_node_gaps_total',
+    help: 'Times a node was not recording during an iteration (gaps in node rows), counted when the gap closes.',
+    labelNames: ['namespace', 'recording'] as const,
+    registers: [this.registry],
+  });
   readonly statusPatches = new Counter({
     name: 'tapedeck_operator_status_patches_total',
     help: 'Status patches written to Recordings.',

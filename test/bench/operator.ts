@@ -1,4 +1,4 @@
-// npm run bench:operator [-- --nodes 20 --runs 10]
+// npm run bench:operator [-- --nodes 20 --runs 20]
 //
 // The operator's reaction times against a real kube-apiserver + etcd (started
 // from the test environment): N Node objects, the controller in process, and
@@ -7,7 +7,10 @@
 // - apply → capturing: from the create call until every node has a running session;
 // - stop → status: from the moment every agent hit its packet limit until the
 //   Recording's status says Completed with the full totals.
-// Prints p50 and p95 of both, next to the targets (1 s and 2 s).
+// Prints p50 and p95 of both, next to the targets (1 s and 2 s). Before the runs, one warm-up
+// Recording is created and deleted: the API server builds its handler for a freshly installed CRD
+// (schema, every CEL rule compiled) on the first request, which took 2.0 s of a 2.1 s first run
+// here; that is paid once per API server start, not per apply, and is printed on its own.
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -19,7 +22,7 @@ import { installRecordingCrd } from '../integration/crd-fixtures.js';
 import { FakeAgents } from '../integration/operator-fake-agents.js';
 
 const { values } = parseArgs({
-  options: { nodes: { type: 'string', default: '20' }, runs: { type: 'string', default: '10' } },
+  options: { nodes: { type: 'string', default: '20' }, runs: { type: 'string', default: '20' } },
 });
 const nodeCount = Number(values.nodes);
 const runs = Number(values.runs);
@@ -68,6 +71,28 @@ try {
   await controller.startCaches();
   controller.startWorkers();
 
+  const warmStart = performance.now();
+  await custom.createNamespacedCustomObject({
+    ...coords,
+    namespace,
+    body: {
+      apiVersion: 'tapedeck.dev/v1alpha1',
+      kind: 'Recording',
+      metadata: { name: 'warm-up' },
+      spec: { target: { nodeSelector: { matchLabels: { bench: 'none' } } }, schedule: { duration: '10m' } },
+    },
+  });
+  const warmMs = performance.now() - warmStart;
+  await custom.deleteNamespacedCustomObject({ ...coords, namespace, name: 'warm-up' });
+  await until(
+    () =>
+      custom.getNamespacedCustomObject({ ...coords, namespace, name: 'warm-up' }).then(
+        () => undefined,
+        () => true,
+      ),
+    10,
+  );
+
   const applyMs: number[] = [];
   const stopMs: number[] = [];
   for (let run = 0; run < runs; run++) {
@@ -107,14 +132,17 @@ try {
     const sorted = [...samples].sort((a, b) => a - b);
     const p50 = percentile(sorted, 50);
     const p95 = percentile(sorted, 95);
-    const verdict = p50 < target ? 'meets' : 'MISSES';
+    const verdict = p50 < target && p95 < target ? 'meets' : 'MISSES';
     process.stdout.write(
-      `${label.padEnd(28)} p50 ${p50.toFixed(0).padStart(5)} ms   p95 ${p95.toFixed(0).padStart(5)} ms   (target p50 < ${target} ms: ${verdict})\n`,
+      `${label.padEnd(28)} p50 ${p50.toFixed(0).padStart(5)} ms   p95 ${p95.toFixed(0).padStart(5)} ms   (target p50 and p95 < ${target} ms: ${verdict})\n`,
     );
   };
   process.stdout.write(`operator benchmark: ${nodeCount} nodes, ${runs} runs, in-memory agents, real API server\n`);
+  process.stdout.write(`warm-up: first create after the CRD was installed took ${warmMs.toFixed(0)} ms (API server)\n`);
   show('apply → every node capturing', applyMs, 1_000);
   show('stop on agents → status', stopMs, 2_000);
+  process.stdout.write(`apply samples (ms): ${applyMs.map((x) => x.toFixed(0)).join(' ')}\n`);
+  process.stdout.write(`stop samples (ms): ${stopMs.map((x) => x.toFixed(0)).join(' ')}\n`);
   const patches = (await metrics.statusPatches.get()).values[0]?.value ?? 0;
   const patchBytes = (await metrics.statusPatchBytes.get()).values[0]?.value ?? 0;
   const minutes = (performance.now() - benchStart) / 60_000;

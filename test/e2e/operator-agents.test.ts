@@ -289,7 +289,7 @@ describe('operator with real agents', () => {
     expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
   });
 
-  it('should show an agent killed mid-recording as unreachable, not failed, and still complete', async () => {
+  it('should show an agent killed mid-recording as unreachable, not failed, and complete with its gap', async () => {
     const nodes = sim?.nodes ?? [];
     const [a, b] = [nodes[0], nodes[1]];
     if (a === undefined || b === undefined || pki === undefined) throw new Error('expected 2 nodes');
@@ -320,7 +320,14 @@ describe('operator with real agents', () => {
     });
     expect(done.status?.phase).toBe('Completed');
     expect(done.status?.nodes?.find((n) => n.name === a.name)?.phase).toBe('Completed');
-    expect(done.status?.nodes?.find((n) => n.name === b.name)?.phase).not.toBe('Failed');
+    // It never came back: the time since it stopped answering is a gap closed at the window end.
+    const killed = done.status?.nodes?.find((n) => n.name === b.name);
+    expect(killed?.phase).toBe('Completed');
+    const windowEnd = Date.parse(done.status?.lastStartTime ?? '') + 6_000;
+    expect(killed?.gaps).toHaveLength(1);
+    expect(killed?.gaps?.[0]?.reason).toMatch(/^agent unreachable: /);
+    expect(Date.parse(killed?.gaps?.[0]?.to ?? '')).toBe(windowEnd);
+    expect(Date.parse(killed?.gaps?.[0]?.from ?? '')).toBeLessThan(windowEnd);
     operator.child.kill('SIGTERM');
     expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
   });

@@ -3,10 +3,13 @@
 // in two network-namespace nodes. Only the Lease holder dispatches; SIGKILL of
 // the leader hands over to the standby once the Lease expires, which adopts the
 // running sessions, and the Recording completes with one session per node.
+// SIGSTOP of the leader: the standby takes over once the Lease expires and acts
+// with the next epoch; the stopped leader, resumed with SIGCONT, dispatches
+// nothing, steps down and exits non-zero, and its epoch is refused by the agents.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrpcAgentClient } from '../../operator/dispatch/grpc-agent-client.js';
@@ -16,7 +19,7 @@ import { makePki } from '../integration/agent-pki.js';
 import type { Pki } from '../integration/agent-pki.js';
 import type { AgentProcess } from '../integration/agent-process.js';
 import { netnsUdpSender } from '../integration/agent-traffic.js';
-import { OperatorHarness, waitFor } from '../integration/operator-harness.js';
+import { OperatorHarness, coords, waitFor } from '../integration/operator-harness.js';
 import { directAgents, metric, startNodeAgents, startOperatorProcess } from './operator-processes.js';
 import type { OperatorProcess } from './operator-processes.js';
 
@@ -147,6 +150,100 @@ describe('operator leader election with real agents', () => {
     expect(standby.logged('Started capture')).toHaveLength(0);
     expect(await metric(standby, 'tapedeck_operator_leader')).toBe(1);
 
+    standby.child.kill('SIGTERM');
+    expect(await standby.exited()).toBe(0);
+  });
+
+  it('should fence a leader paused with SIGSTOP: the standby takes over, the resumed one acts no more', async () => {
+    const nodes = sim?.nodes ?? [];
+    if (nodes.length !== 2 || pki === undefined || direct === undefined) throw new Error('no setup');
+    const agentApi = direct;
+    const pair: OperatorProcess[] = [];
+    for (const identity of ['gamma', 'delta']) pair.push(await startOperatorProcess(h, pki, identity, TIMING));
+    operators.push(...pair);
+    const [gamma, delta] = pair as [OperatorProcess, OperatorProcess];
+    const leader = await Promise.race([gamma.leading.then(() => gamma), delta.leading.then(() => delta)]);
+    const standby = leader === gamma ? delta : gamma;
+    await waitFor('the standby to sync its caches', async () =>
+      standby.logged('Caches synced').length > 0 ? true : undefined,
+    );
+    const staleEpoch = await metric(leader, 'tapedeck_operator_leader_epoch');
+
+    const created = await h.create('paused', {
+      target: { nodeSelector: h.selector(), interfaces: ['eth0'] },
+      filter: { include: [{ destinationPort: PORT, protocol: 'UDP' }] },
+      schedule: { duration: '2m' },
+      output: { formats: ['pcap'] },
+    });
+    const uid = created.metadata.uid ?? '';
+    await waitFor('both nodes capturing', async () => {
+      const r = await h.get('paused');
+      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 2 ? true : undefined;
+    });
+    const dispatched = (o: OperatorProcess): number =>
+      ['Started capture', 'Stopped capture', 'Updated capture filter'].reduce((n, m) => n + o.logged(m).length, 0);
+    expect([dispatched(leader), dispatched(standby)]).toEqual([2, 0]);
+
+    leader.child.kill('SIGSTOP');
+    const pausedAt = Date.now();
+    try {
+      const taken = await waitFor(
+        'the standby to hold the Lease',
+        async () => {
+          const l = await lease();
+          return l.spec?.holderIdentity === standby.identity ? l : undefined;
+        },
+        15_000,
+      );
+      await standby.leading;
+      const epoch = (taken.spec?.leaseTransitions ?? 0) + 1;
+      expect(epoch).toBeGreaterThan(staleEpoch);
+      // An edit only the new leader applies: UpdateSession carries its epoch to both agents.
+      await h.custom.patchNamespacedCustomObject(
+        { ...coords, namespace: h.namespace, name: 'paused', body: { spec: { filter: { bpf: 'udp' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await waitFor('the new leader to update both sessions', async () =>
+        standby.logged('Updated capture filter').length === 2 ? true : undefined,
+      );
+      process.stdout.write(
+        `[operator-leader] ${standby.identity} leads with epoch ${epoch} ${Date.now() - pausedAt} ms after SIGSTOP of ${leader.identity} (epoch ${staleEpoch})\n`,
+      );
+    } finally {
+      leader.child.kill('SIGCONT');
+    }
+
+    // Resumed: its renewal is past the deadline, so it must not act; it steps down and exits non-zero.
+    expect(await leader.exited()).toBe(1);
+    expect(dispatched(leader)).toBe(2);
+    expect(
+      leader.logged('Lost leadership').length + leader.logged('Agent refused a stale leader: stepping down').length,
+    ).toBeGreaterThan(0);
+    expect((await lease()).spec?.holderIdentity).toBe(standby.identity);
+    for (const node of nodes) {
+      const sessions = (await agentApi.listSessions(node.name)).filter((s) => s.recordingUid === uid);
+      expect(sessions.map((s) => [s.iteration, s.state, s.filter?.bpf])).toEqual([[1, 'Running', 'udp']]);
+    }
+    // What a call of the paused leader would get from an agent: the agent has seen the newer epoch.
+    const refusal = await agentApi
+      .updateSession(nodes[0]?.name ?? '', { recordingUid: uid, iteration: 1 }, { include: [], bpf: 'tcp' }, staleEpoch)
+      .then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+    expect(refusal).toContain(`stale leader epoch ${staleEpoch} <`);
+    process.stdout.write(`[operator-leader] agent refusal of the paused leader's epoch: ${refusal}\n`);
+
+    await h.custom.deleteNamespacedCustomObject({ ...coords, namespace: h.namespace, name: 'paused' });
+    await waitFor(
+      'the Recording to go away',
+      async () =>
+        h.get('paused').then(
+          () => undefined,
+          () => true,
+        ),
+      15_000,
+    );
     standby.child.kill('SIGTERM');
     expect(await standby.exited()).toBe(0);
   });

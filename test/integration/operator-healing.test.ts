@@ -114,6 +114,38 @@ describe('operator node rows that heal', () => {
     expect(reasons).not.toContain('NodeFailed');
   });
 
+  it('should end the row of an agent that never comes back Completed with its gap closed at the window end', async () => {
+    const agents = new FakeAgents(new Set(h.nodes));
+    const metrics = new OperatorMetrics();
+    await h.startController(agents, { metrics });
+    await h.create('gone', { target: { nodeSelector: h.selector({ pool: 'a' }) }, schedule: { duration: '6s' } });
+    await rows('gone', (r) => capturingOn(r, 2), 'two nodes capturing');
+    const node = h.nodes[1] ?? '';
+    agents.shutdown(node);
+    const away = await rows('gone', (r) => r.status?.nodes?.[1]?.phase === 'Unreachable', 'the node Unreachable');
+    const unreachable = `agent unreachable: agent on ${node} is down`;
+    expect(away.status?.nodes?.[1]?.gaps).toEqual([{ from: expect.any(String), reason: unreachable }]);
+
+    const done = await h.waitPhase('gone', 'Completed');
+    const row = done.status?.nodes?.[1];
+    const windowEnd = new Date(Date.parse(done.status?.lastStartTime ?? '') + 6_000)
+      .toISOString()
+      .replace('.000Z', 'Z');
+    expect(row).toMatchObject({
+      phase: 'Completed',
+      gaps: [{ from: away.status?.nodes?.[1]?.gaps?.[0]?.from, to: windowEnd }],
+    });
+    expect(row?.message).toMatch(/^Stopped: Duration: agent unreachable since /);
+    expect(done.status?.nodes?.[0]?.gaps).toBeUndefined();
+    const counted = (await metrics.nodeGaps.get()).values.find((v) => v.labels.recording === 'gone')?.value;
+    expect(counted).toBe(1);
+    const events = await h.eventsWith('gone', ['NodeNotRecording']);
+    expect(events.find((e) => e.reason === 'NodeNotRecording')?.message).toBe(
+      `Node ${node} may not be recording: ${unreachable}`,
+    );
+    process.stdout.write(`[operator-healing] never back: ${JSON.stringify(row)}, gaps counted ${counted}\n`);
+  });
+
   it('should keep a session the agent resumed after a restart, with the gap the agent reports', async () => {
     const agents = new FakeAgents(new Set(h.nodes));
     await h.startController(agents);
