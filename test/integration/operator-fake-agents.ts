@@ -8,6 +8,7 @@
 // restarts with or without resuming sessions (resumed ones report their gap).
 import { DispatchError, DispatchErrorCode, SessionState } from '../../operator/dispatch/agent-client.js';
 import type {
+  StopOptions,
   AgentClient,
   SessionFilter,
   SessionKey,
@@ -127,7 +128,13 @@ export class FakeAgents implements AgentClient {
     return { ...report };
   }
 
-  async stopSession(node: string, key: SessionKey, reason: StopReason, epoch = 0): Promise<SessionReport | undefined> {
+  async stopSession(
+    node: string,
+    key: SessionKey,
+    reason: StopReason,
+    epoch = 0,
+    options: StopOptions = {},
+  ): Promise<SessionReport | undefined> {
     const sessions = this.node(node);
     this.fence(node, epoch, 'StopSession');
     const s = sessions.get(id(key.recordingUid, key.iteration));
@@ -137,6 +144,8 @@ export class FakeAgents implements AgentClient {
       s.stopReason = reason;
       s.files = s.files.map((f) => ({ ...f, closed: true }));
     }
+    // As the real agent: the run's local files are deleted and the session reports it expired.
+    if (options.deleteLocalFiles === true) s.expired = true;
     return { ...s };
   }
 
