@@ -83,6 +83,8 @@ export class ExportQueue {
   private readonly abort = new AbortController();
   private active = 0;
   private idle: (() => void)[] = [];
+  /** The newest checkpoint of each file's upload, so that a retry continues instead of starting over. */
+  private readonly checkpoints = new Map<string, UploadCheckpoint>();
 
   constructor(private readonly options: ExportQueueOptions) {}
 
@@ -179,10 +181,14 @@ export class ExportQueue {
       const result = await target.upload({
         path: file.path,
         key: objectKey(file.run, file.fileName),
-        checkpoint: file.checkpoint,
-        saveCheckpoint: (checkpoint) => journal.saveCheckpoint(file.id, checkpoint),
+        checkpoint: this.checkpoints.get(file.id) ?? file.checkpoint,
+        saveCheckpoint: async (checkpoint) => {
+          await journal.saveCheckpoint(file.id, checkpoint);
+          this.checkpoints.set(file.id, checkpoint);
+        },
         signal: this.abort.signal,
       });
+      this.checkpoints.delete(file.id);
       const entry: ManifestFile = { ...file.entry, key: result.key, bytes: result.bytes, sha256: result.sha256 };
       await journal.exported(file.id, entry);
       run.files.set(file.id, entry);

@@ -16,6 +16,7 @@ ETCD_VERSION=3.6.14
 HELM_VERSION=3.21.4
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # newest commit the module proxy serves (archived repo); RELEASE.2025-10-15T17-29-55Z gets 403 "not available"
 FAKE_GCS_VERSION=1.55.1
+MC_VERSION=v0.0.0-20250313080218-cf909e1063a9 # MinIO's admin client (mc admin user disable), newest the proxy serves
 GRPCURL_VERSION=1.9.3
 CILIUM_VERSION=1.18.11 # newest 1.18.x the module proxy serves; `hubble record` was removed in 1.19
 
@@ -90,6 +91,7 @@ case $only in
   all|fake-gcs-server) go_install fake-gcs-server "$FAKE_GCS_VERSION" fake-gcs-server "github.com/fsouza/fake-gcs-server@v$FAKE_GCS_VERSION" ;;&
   all|grpcurl) go_install grpcurl "$GRPCURL_VERSION" grpcurl "github.com/fullstorydev/grpcurl/cmd/grpcurl@v$GRPCURL_VERSION" ;;&
   all|minio) go_install minio "$MINIO_VERSION" minio "github.com/minio/minio@$MINIO_VERSION" ;;&
+  all|mc) go_install mc "$MC_VERSION" mc "github.com/minio/mc@$MC_VERSION" ;;&
   all|hubble) build_hubble ;;&
   *) ;;
 esac

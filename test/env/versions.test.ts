@@ -19,6 +19,7 @@ describe('versions', () => {
     ['helm', 'HELM_VERSION'],
     ['minio', 'MINIO_VERSION'],
     ['fake-gcs-server', 'FAKE_GCS_VERSION'],
+    ['mc', 'MC_VERSION'],
     ['grpcurl', 'GRPCURL_VERSION'],
     ['hubble', 'CILIUM_VERSION'],
   ])('should pin %s to the version build-tools.sh builds', (tool, variable) => {

@@ -10,6 +10,7 @@ export const versions = {
   helm: '3.21.4',
   minio: 'v0.0.0-20260212201848-7aac2a2c5b7c', // newest commit on the Go module proxy (see build-tools.sh)
   'fake-gcs-server': '1.55.1',
+  mc: 'v0.0.0-20250313080218-cf909e1063a9', // MinIO's admin client, newest on the module proxy (disables users)
   grpcurl: '1.9.3',
   hubble: '1.18.11', // the github.com/cilium/cilium module (hubble CLI + recorder-client, see build-tools.sh)
 } as const;
@@ -24,6 +25,7 @@ export const binaries = {
   helm: 'helm',
   minio: 'minio',
   'fake-gcs-server': 'fake-gcs-server',
+  mc: 'mc',
   grpcurl: 'grpcurl',
   hubble: 'hubble',
   'recorder-client': 'hubble',

@@ -26,6 +26,7 @@ import { parseManifest } from '../../core/manifest/manifest.js';
 import { runKeyPrefix } from '../../core/manifest/object-key.js';
 import type { Session__Output } from '../../proto/generated/tapedeck/agent/v1/Session.js';
 import type { SessionSpec } from '../../proto/generated/tapedeck/agent/v1/SessionSpec.js';
+import { assumeRoleForPrefix } from '../../operator/export/s3-session-credentials.js';
 import { startMinio, type MinIO } from '../env/object-stores.js';
 import { resolveBinary } from '../env/versions.js';
 import { waitUntil } from '../env/readiness.js';
@@ -309,4 +310,72 @@ describe('agent export to S3', () => {
     await unary(agent.api.RefreshCredentials.bind(agent.api), { id, exportCredentials: credentials() });
     await expectExportedExactly(await untilExported(id), uid);
   }, 120_000);
+
+  it('should keep files and acknowledged parts when its short-lived credentials are revoked mid-upload', async () => {
+    // A parent user whose STS sessions the agent gets (as the operator mints them), disabled mid-upload.
+    const mc = await resolveBinary('mc');
+    const config = path.join(dir, 'mc');
+    const admin = (...args: string[]) => run(mc, ['--config-dir', config, '--quiet', ...args]);
+    await admin('alias', 'set', 't', minio.facts.endpoint, minio.facts.accessKeyId, minio.facts.secretAccessKey);
+    await admin('admin', 'user', 'add', 't', 'exporter', 'exporter-secret-123');
+    await admin('admin', 'policy', 'attach', 't', 'readwrite', '--user', 'exporter');
+    const uid = randomUUID();
+    const keyPrefix = runKeyPrefix({
+      prefix: PREFIX,
+      namespace: 'shop',
+      recording: 'checkout',
+      uid,
+      iteration: 1,
+      node: 'node-a',
+    });
+    const mint = async () => {
+      const c = await assumeRoleForPrefix({
+        endpoint: minio.facts.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'exporter', secretAccessKey: 'exporter-secret-123' },
+        bucket: BUCKET,
+        keyPrefix,
+        roleArn: 'arn:aws:iam::000000000000:role/tapedeck-export',
+        sessionName: 'itest-node-a',
+      });
+      return { s3: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } };
+    };
+    const spec = sessionSpec(uid, {
+      output: { formats: ['OUTPUT_FORMAT_PCAP'], rotation: { maxFileBytes: 0 } },
+      export: destination(),
+    });
+    const started = await unary(agent.api.StartSession.bind(agent.api), { spec, exportCredentials: await mint() });
+    const id = started.session!.id;
+    await sendUdp(26_000, 8000, 100);
+    await agent.stop(id);
+    const stopped = await get(id);
+    const key = keyPrefix + path.basename(stopped.files[0]!.path);
+    await waitUntil(
+      async () => {
+        const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: key }));
+        const upload = uploads.Uploads?.find((u) => u.Key === key);
+        if (!upload) return false;
+        const parts = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: upload.UploadId }));
+        return (parts.Parts?.length ?? 0) >= 1;
+      },
+      { what: 'a multipart upload under way', timeoutMs: 60_000, intervalMs: 10 },
+    );
+    await admin('admin', 'user', 'disable', 't', 'exporter');
+    await waitUntil(async () => (await get(id)).export?.lastErrorCode === 'TD_ERR_EXPORT_DENIED', {
+      what: 'export denied after the revocation',
+      timeoutMs: 60_000,
+    });
+    const denied = await get(id);
+    expect(denied.export!.manifestComplete).toBe(false);
+    await access(stopped.files[0]!.path); // kept on the node
+    // New credentials (the operator's refresh) finish the upload; nothing lost or duplicated.
+    await admin('admin', 'user', 'enable', 't', 'exporter');
+    await unary(agent.api.RefreshCredentials.bind(agent.api), { id, exportCredentials: await mint() });
+    await expectExportedExactly(await untilExported(id, 120_000), uid);
+    const done = agent.agent.logs.find((l) => l.msg === 'Exported file' && String(l['object']) === key);
+    // The parts the store acknowledged before the revocation were not sent again, and no upload is left over.
+    expect(Number(done?.['resumedParts'])).toBeGreaterThanOrEqual(1);
+    const left = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: key }));
+    expect(left.Uploads ?? []).toEqual([]);
+  }, 240_000);
 });
