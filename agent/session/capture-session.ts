@@ -13,11 +13,11 @@ import { SessionError, SessionErrorCode } from './session-error.js';
 import { SessionJournalWriter, type SegmentLoss, type SessionResume } from './session-journal-writer.js';
 import type { SessionFile, SessionSnapshot, SessionStats } from './session-snapshot.js';
 import { SessionState } from './session-snapshot.js';
-import type { FilterUpdate, SessionSpec } from './session-spec.js';
+import { StorageFullPolicy, type FilterUpdate, type SessionSpec } from './session-spec.js';
 import { SessionWriters } from './session-writers.js';
-import { admitBatch, StopReason, type Admission } from './stop-condition.js';
-import { StorageFullPolicy } from './session-spec.js';
-import { StorageLoss } from './storage-loss.js';
+import { admitBatch, StopReason } from './stop-condition.js';
+import { segmentLoss, StorageLoss } from './storage-loss.js';
+import { armSessionTimers } from './session-timers.js';
 import { isStorageFull } from '../output/output-error.js';
 
 export { messageOf } from './session-captures.js';
@@ -110,30 +110,17 @@ export class CaptureSession {
   }
 
   private armTimers(): void {
-    const { clock } = this.context.ports;
-    const { limits, windowEndMs } = this.spec;
-    if (limits.timeElapsedMs > 0) {
-      // timeElapsed runs from the first segment's start.
-      const left = Math.max(0, limits.timeElapsedMs - (clock.now() - this.journal.firstStartMs));
-      this.timers.push(clock.setTimer(left, () => void this.stop(StopReason.TimeElapsed)));
-    }
-    if (windowEndMs !== undefined) {
-      // Dead-man switch: the wall-clock instant becomes a delay once, then the
-      // timer runs on the monotonic clock, so clock steps do not move it.
-      const left = Math.max(0, windowEndMs - clock.now());
-      this.timers.push(
-        clock.setTimer(left, () => {
-          this.context.logger.info({ windowEnd: new Date(windowEndMs).toISOString() }, 'Window ended');
-          void this.stop(StopReason.Duration);
-        }),
-      );
-    }
-    const beat = (): void => {
-      if (!this.isActive()) return;
-      this.journal.heartbeat(this.lost());
-      this.timers.push(clock.setTimer(this.journal.heartbeatMs, beat));
+    const hooks = {
+      firstStartMs: this.journal.firstStartMs,
+      heartbeatMs: this.journal.heartbeatMs,
+      stop: (reason: StopReason) => void this.stop(reason),
+      beat: () => {
+        if (!this.isActive()) return false;
+        this.journal.heartbeat(this.lost());
+        return true;
+      },
     };
-    this.timers.push(clock.setTimer(this.journal.heartbeatMs, beat));
+    this.timers.push(...armSessionTimers(this.context.ports.clock, this.spec, hooks, this.context.logger));
   }
 
   get id(): string {
@@ -189,7 +176,10 @@ export class CaptureSession {
         batch.length,
         batch.packets,
       );
-      if (admitted.packets > 0 && !this.hasRoom(admitted, interfaceIndex)) {
+      if (
+        admitted.packets > 0 &&
+        !this.storage.admit(this.context.ports.storage, this.writers, admitted, interfaceIndex)
+      ) {
         batch.release();
         this.storageRefused(admitted.packets, admitted.capturedBytes);
         return;
@@ -222,26 +212,15 @@ export class CaptureSession {
     }
   }
 
-  /** Asks the storage budget for the whole batch, so every format writes it or none does. */
-  private hasRoom(admitted: Admission, interfaceIndex: number): boolean {
-    const gate = this.context.ports.storage;
-    if (gate === undefined) return true;
-    const bound = this.writers.bound(admitted.recordBytes, admitted.packets, interfaceIndex);
-    if (!gate.admit(bound.bytes, bound.files)) return false;
-    this.storage.wrote();
-    return true;
-  }
-
   /** Not written for lack of room: lost; the session goes on unless the spec says Stop. */
   private storageRefused(packets: number, bytes: number): void {
     this.storage.refused(packets, bytes);
-    if (this.spec.onStorageFull === StorageFullPolicy.Stop && this.accepting) {
-      this.accepting = false;
-      this.captureStats = this.captures.stats();
-      // A message would mark the stop as failed: the stop reason says it all.
-      this.context.logger.info('Stopping capture: the storage budget is full and onStorageFull is Stop');
-      void this.stop(StopReason.StorageFull);
-    }
+    if (this.spec.onStorageFull !== StorageFullPolicy.Stop || !this.accepting) return;
+    this.accepting = false;
+    this.captureStats = this.captures.stats();
+    // A message would mark the stop as failed: the stop reason says it all.
+    this.context.logger.info('Stopping capture: the storage budget is full and onStorageFull is Stop');
+    void this.stop(StopReason.StorageFull);
   }
 
   private writeFailed(packets: number, bytes: number, error: unknown): void {
@@ -298,16 +277,9 @@ export class CaptureSession {
 
   /** Lost in this segment: kernel drops, the agent's drops, failed writes and no storage room. */
   private lost(): SegmentLoss {
-    const capture = this.captureStats ?? this.captures.stats();
     const meanBytes = this.packets > 0 ? this.bytes / this.packets : 0;
-    const storage = this.storage;
-    return {
-      packets: capture.kernelDropped + capture.agentDropped + this.writeLostPackets + storage.packets,
-      bytes:
-        Math.round(capture.kernelDropped * meanBytes) + capture.agentDroppedBytes + this.writeLostBytes + storage.bytes,
-      storagePackets: storage.packets,
-      storageBytes: storage.bytes,
-    };
+    const written = { packets: this.writeLostPackets, bytes: this.writeLostBytes };
+    return segmentLoss(this.captureStats ?? this.captures.stats(), meanBytes, written, this.storage);
   }
 
   stats(): SessionStats {

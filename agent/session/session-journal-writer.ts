@@ -105,7 +105,7 @@ export class SessionJournalWriter {
   fileClosed(file: OutputFile): void {
     const stored = this.storedFile(file, file.sha256 ?? '');
     this.guard(() => this.ports.journal.putFile(stored));
-    for (const observer of this.ports.observers ?? []) this.guard(() => observer.fileClosed?.(this.spec, stored));
+    for (const observer of this.ports.observers ?? []) this.notify(() => observer.fileClosed?.(this.spec, stored));
   }
 
   /** Hashes the closed files that have no hash yet, records them and returns their rows. */
@@ -131,7 +131,7 @@ export class SessionJournalWriter {
     const stored = this.paused ? StoredState.Paused : state === 'Failed' ? StoredState.Failed : StoredState.Stopped;
     const row = this.putSession(stored, lost, { stopReason: reason, message, stopMs });
     if (this.paused) return;
-    for (const observer of this.ports.observers ?? []) this.guard(() => observer.sessionEnded?.(this.spec, row));
+    for (const observer of this.ports.observers ?? []) this.notify(() => observer.sessionEnded?.(this.spec, row));
   }
 
   sessionFile(file: OutputFile): SessionFile {
@@ -195,6 +195,15 @@ export class SessionJournalWriter {
     };
     this.guard(() => this.ports.journal.putSession(row));
     return row;
+  }
+
+  /** An observer that throws (it must not) does not stop the capture either. */
+  private notify(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.logger?.error({ err: error }, 'Session observer failed');
+    }
   }
 
   /** A state store that cannot be written must not stop the capture: it is logged once. */

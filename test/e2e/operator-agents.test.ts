@@ -206,6 +206,9 @@ describe('operator with real agents', () => {
 
   it('should show Expired once expireAfter passed, when every agent has deleted the run', async () => {
     const nodes = sim?.nodes ?? [];
+    if (pki === undefined) throw new Error('no pki');
+    const operator = startOperator(pki, 'expiry');
+    await operator.leading;
     const created = await h.create('expiring', {
       target: { nodeSelector: h.selector({ pool: 'web' }), interfaces: ['eth0'] },
       schedule: { duration: '3s' },
@@ -225,7 +228,7 @@ describe('operator with real agents', () => {
         addressOf: (node) =>
           `${nodes.find((n) => n.name === node)?.ip ?? ''}:${agents[nodes.findIndex((n) => n.name === node)]?.port ?? 0}`,
       },
-      { ...(await clientPem(pki!)), serverName: AGENT_TLS_NAME },
+      { ...(await clientPem(pki)), serverName: AGENT_TLS_NAME },
     );
     const sessions = await waitFor('both agents to expire the run', async () => {
       const lists = (await Promise.all(nodes.slice(0, 2).map((n) => direct.listSessions(n.name)))).flat();
@@ -237,6 +240,8 @@ describe('operator with real agents', () => {
       for (const f of s.files) expect(existsSync(f.path)).toBe(false);
     }
     direct.close();
+    operator.child.kill('SIGTERM');
+    expect(await new Promise((resolve) => operator.child.once('exit', resolve))).toBe(0);
   }, 150_000);
 
   it('should stop every capture on the agents within 2 s of deleting a running Recording', async () => {

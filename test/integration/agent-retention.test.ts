@@ -25,7 +25,7 @@ function spec(name: string, retention: SessionSpec['retention']): SessionSpec {
   return sessionSpec(uid, {
     recording: { namespace: 'shop', name, uid, iteration: 1 },
     // Files closed by age while running, and the last ones at stop: several close times.
-    output: { formats: ['OUTPUT_FORMAT_PCAP', 'OUTPUT_FORMAT_PCAPNG'], rotation: { maxFileAge: { seconds: 1 } } },
+    output: { formats: ['OUTPUT_FORMAT_PCAP', 'OUTPUT_FORMAT_PCAPNG'], rotation: { maxFileAge: { seconds: 2 } } },
     retention,
   });
 }
@@ -77,9 +77,11 @@ describe('tapedeck-agent retention', () => {
     const expired = stopped.get(expireId);
     expect(ttlFiles.length).toBeGreaterThanOrEqual(4);
     expect(new Set(ttlFiles.map((f) => ms(f.closeTime))).size).toBeGreaterThan(1);
-    // A crash between the close and the deadlines: the next agent finds them in the state store.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A crash between the close and the deadlines: the next agent finds them in the state store. It
+    // serves before the first deadline (a deadline while no agent runs can only be kept late).
     await t.restart('SIGKILL');
+    const firstDeadline = Math.min(...ttlFiles.map((f) => ms(f.closeTime) + TTL_MS), ms(expired?.stopTime) + EXPIRE_MS);
+    expect(Date.now()).toBeLessThan(firstDeadline);
 
     const gone = await whenGone(
       ttlFiles.map((f) => f.path).concat((expired?.files ?? []).map((f) => f.path)),
