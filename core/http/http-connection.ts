@@ -1,0 +1,176 @@
+// One TCP connection's HTTP/1.x exchanges: a reader per direction, requests queued in order until their
+// responses come (pipelining), framing that depends on the exchange (HEAD, 1xx, 204, 304, CONNECT), and
+// the stream turning opaque after a 101 or into a new stream inside a successful CONNECT tunnel.
+import type { PacketTime } from '../decode/packet-view.js';
+import type { FlowInfo } from '../flow/flow-info.js';
+import { Direction, type StreamConsumer } from '../flow/stream-consumer.js';
+import type { RecordSink } from '../records/record.js';
+import { buildHttpRecord, type Exchange, type Message } from './http-record.js';
+import { Framing, framingOf, headerTokens, headerValues, type BodyFraming, type MessageHead } from './message-head.js';
+import { MessageReader, type ReaderEvents, type Stamp } from './message-reader.js';
+import type { Redaction } from './redaction.js';
+
+/** Requests waiting for a response; beyond it the oldest is written unanswered. */
+export const MAX_PENDING_REQUESTS = 64;
+
+const NO_BODY: BodyFraming = { framing: Framing.None, length: 0 };
+
+/** After the response in flight ends: the connection carries something else. */
+const After = { Nothing: 0, Opaque: 1, Tunnel: 2 } as const;
+type After = (typeof After)[keyof typeof After];
+
+export class HttpConnection implements StreamConsumer {
+  private readonly readers: [MessageReader, MessageReader];
+  private readonly pending: Exchange[] = [];
+  /** The request being read (its body may still be arriving). */
+  private sending: Exchange | undefined;
+  /** The response being read; undefined during an interim (1xx) response. */
+  private answering: Exchange | undefined;
+  private after: After = After.Nothing;
+  /** The request reader holds bytes until this exchange's response says whether its tunnel opened. */
+  private holdingFor: Exchange | undefined;
+  /** Requests pending when a gap broke the response stream (undefined: no gap since the last response). */
+  private pendingAtGap: number | undefined;
+  private rolesChecked = false;
+  private opaque = false;
+
+  constructor(
+    private readonly flow: FlowInfo,
+    private readonly sink: RecordSink,
+    private readonly redaction: Redaction,
+  ) {
+    this.readers = [new MessageReader(true, this.requestEvents()), new MessageReader(false, this.responseEvents())];
+  }
+
+  data(direction: Direction, data: Buffer, start: number, end: number, at: PacketTime): void {
+    if (this.opaque) return;
+    if (!this.rolesChecked) {
+      this.rolesChecked = true;
+      // Seen mid-connection with roles guessed the wrong way round: the "client" sent a status line.
+      if (direction === Direction.ClientToServer && this.flow.rolesGuessed && startsWithStatus(data, start, end)) {
+        this.flow.swapRoles();
+        direction = Direction.ServerToClient;
+      }
+    }
+    this.readers[direction].push(data, start, end, at);
+  }
+
+  gap(direction: Direction, bytes: number): void {
+    if (this.opaque) return;
+    this.readers[direction].gap(bytes);
+  }
+
+  end(): void {
+    this.readers[0].end();
+    this.readers[1].end();
+    if (this.answering) this.write(this.answering);
+    for (const exchange of this.pending) this.write(exchange);
+    this.pending.length = 0;
+    this.answering = undefined;
+    this.opaque = true;
+  }
+
+  private requestEvents(): ReaderEvents {
+    return {
+      head: (head, at, partial) => {
+        const exchange: Exchange = { request: message(head, at), lastAt: at };
+        if (partial) (exchange.request as Message).partial = true;
+        this.sending = exchange;
+        if (this.pending.length >= MAX_PENDING_REQUESTS) this.write(this.pending.shift() as Exchange);
+        this.pending.push(exchange);
+        if (!partial && opensTunnel(head)) this.holdingFor = exchange;
+        return framingOf(head);
+      },
+      end: (bodyBytes, partial, at) => {
+        const exchange = this.sending;
+        this.sending = undefined;
+        if (!exchange?.request) return;
+        exchange.request.bodyBytes = bodyBytes;
+        exchange.request.partial ||= partial;
+        exchange.lastAt = at;
+        if (this.holdingFor === exchange) this.readers[0].holdFromNow();
+      },
+      lost: () => undefined,
+      notHttp: () => this.silence(),
+    };
+  }
+
+  private responseEvents(): ReaderEvents {
+    return {
+      head: (head, at, partial) => this.responseHead(head, at, partial),
+      end: (bodyBytes, partial, at) => {
+        const exchange = this.answering;
+        this.answering = undefined;
+        if (!exchange?.response) return; // an interim response
+        exchange.response.bodyBytes = bodyBytes;
+        exchange.response.partial ||= partial;
+        exchange.lastAt = at;
+        this.write(exchange);
+        const after = this.after;
+        this.after = After.Nothing;
+        if (after === After.Opaque) this.silence();
+        else if (after === After.Tunnel) {
+          this.readers[1].restart();
+          this.readers[0].release('detect');
+        }
+      },
+      lost: () => {
+        this.pendingAtGap = this.pending.length;
+      },
+      notHttp: () => undefined,
+    };
+  }
+
+  private responseHead(head: MessageHead, at: Stamp, partial: boolean): BodyFraming {
+    const code = head.statusCode;
+    if (code >= 100 && code < 200 && code !== 101 && !partial) return NO_BODY; // interim: the final one follows
+    if (this.pendingAtGap !== undefined) {
+      // A gap may have swallowed whole responses. If the client sent requests after it, it had received
+      // the lost bytes (the gap is announced when it acknowledges them): the requests from before the gap
+      // were answered there, and this response belongs to a later one.
+      const before = this.pendingAtGap;
+      this.pendingAtGap = undefined;
+      if (this.pending.length > before) for (let i = 0; i < before; i++) this.write(this.pending.shift() as Exchange);
+    }
+    const exchange: Exchange = this.pending.shift() ?? { lastAt: at };
+    exchange.response = message(head, at);
+    if (partial) exchange.response.partial = true;
+    this.answering = exchange;
+    const method = exchange.request?.head.method ?? '';
+    if (this.holdingFor === exchange) {
+      this.holdingFor = undefined;
+      const opened = !partial && (method === 'CONNECT' ? code >= 200 && code < 300 : code === 101);
+      if (opened) this.after = method === 'CONNECT' ? After.Tunnel : After.Opaque;
+      else this.readers[0].release('resume');
+      if (opened) return NO_BODY;
+    } else if (code === 101 && !partial) {
+      this.after = After.Opaque;
+      return NO_BODY;
+    }
+    if (method === 'HEAD' || code === 204 || code === 304 || (code >= 100 && code < 200)) return NO_BODY;
+    return framingOf(head);
+  }
+
+  private silence(): void {
+    this.readers[0].silence();
+    this.readers[1].silence();
+  }
+
+  private write(exchange: Exchange): void {
+    this.sink(buildHttpRecord(this.flow, exchange, this.redaction));
+  }
+}
+
+function message(head: MessageHead, at: Stamp): Message {
+  return { head, at, bodyBytes: 0, partial: false };
+}
+
+/** CONNECT, or an Upgrade request: what follows the request waits for the response. */
+function opensTunnel(head: MessageHead): boolean {
+  if (head.method === 'CONNECT') return true;
+  return headerValues(head, 'Upgrade').length > 0 && headerTokens(head, 'Connection').includes('upgrade');
+}
+
+function startsWithStatus(data: Buffer, start: number, end: number): boolean {
+  return end - start >= 5 && data.toString('latin1', start, start + 5) === 'HTTP/';
+}
