@@ -9,11 +9,12 @@ import { openCapture } from './capture/native-capture.js';
 import { ConfigError, parseFlags, USAGE, type AgentConfig } from './config/flags.js';
 import { createLogger } from './log.js';
 import { systemClock } from './output/clock.js';
-import { createRecordWriter, PacketFileFormat } from './output/create-record-writer.js';
+import { createJsonRecordWriter, createRecordWriter, PacketFileFormat } from './output/create-record-writer.js';
 import { captureFilter } from './server/capture-filter.js';
 import { startAgentServer, type ServerTls } from './server/grpc-server.js';
 import { LeaderFence } from './server/leader-fence.js';
 import type { CreateWriter } from './session/ports.js';
+import { OutputFormat } from './session/session-spec.js';
 import { SessionManager } from './session/session-manager.js';
 import { StateStore } from './state/state-store.js';
 
@@ -25,6 +26,8 @@ export const SHUTDOWN_GRACE_MS = 5000;
 
 const createWriter: CreateWriter = (options) => {
   const format = options.format;
+  // Hashing while writing costs CPU on the capture path; the session hashes each file when it closes.
+  if (format === OutputFormat.Json) return createJsonRecordWriter({ ...options, sha256: false });
   if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
     throw new Error(`format ${format} is not implemented`);
   }

@@ -82,6 +82,13 @@ function specProto(spec: SessionSpec): SessionSpecProto {
     filePrefix: spec.filePrefix,
     labels: { ...spec.labels },
     ...(spec.windowEndMs !== undefined && { windowEnd: timestamp(new Date(spec.windowEndMs)) }),
+    ...(spec.redaction && {
+      redaction: {
+        headers: [...spec.redaction.headers],
+        queryParameters: [...spec.redaction.queryParameters],
+        disabled: spec.redaction.disabled,
+      },
+    }),
   };
 }
 
@@ -110,5 +117,6 @@ export function sessionProto(snapshot: SessionSnapshot): Session {
     ...(snapshot.stopTime && { stopTime: timestamp(snapshot.stopTime) }),
     segment: snapshot.segment,
     gaps: snapshot.gaps.map((g) => ({ from: timestamp(g.from), to: timestamp(g.to), reason: g.reason })),
+    ...(snapshot.records && { records: { ...snapshot.records } }),
   };
 }

@@ -282,6 +282,7 @@ export class CaptureSession {
 
   snapshot(): SessionSnapshot {
     const current = this.closedFiles ?? this.writers.files().map((f: OutputFile) => this.journal.sessionFile(f));
+    const records = this.writers.recordStats();
     return {
       id: this.spec.id,
       nodeName: this.context.nodeName,
@@ -295,6 +296,7 @@ export class CaptureSession {
       ...(this.stopTime !== undefined && { stopTime: this.stopTime }),
       segment: this.journal.segment,
       gaps: this.journal.gaps.map((g) => ({ from: new Date(g.fromMs), to: new Date(g.toMs), reason: g.reason })),
+      ...(records && { records }),
     };
   }
 }

@@ -1,4 +1,5 @@
 // What a session reports about itself: state, statistics and files.
+import type { RecordStats } from '../output/record-writer.js';
 import type { SessionSpec } from './session-spec.js';
 import type { StopReason } from './stop-condition.js';
 
@@ -59,4 +60,6 @@ export interface SessionSnapshot {
   /** The current (or last) segment, 1 unless the session was resumed after an agent restart. */
   readonly segment: number;
   readonly gaps: readonly SessionGap[];
+  /** The json format's records, flows and evictions in this segment; absent without a record format. */
+  readonly records?: RecordStats;
 }

@@ -1,7 +1,7 @@
 // Test helper: a TCP connection written as what each side sends, turned into a capture. Sequence and
 // acknowledgement numbers are computed; `{ lost: n }` advances the sender by n bytes that never reach the
 // capture (the peer's next segment acknowledges past them, so the flow engine announces a gap).
-import { pcapFile } from './capture-file.js';
+import { pcapFile, type Frame } from './capture-file.js';
 import { tcpFrame, type Endpoint } from './packet-builder.js';
 
 export type ScriptStep =
@@ -25,11 +25,16 @@ export const SCRIPT_CLIENT: Endpoint = { ip: '10.9.0.1', port: 43210 };
 export const SCRIPT_SERVER: Endpoint = { ip: '10.9.0.2', port: 8080 };
 
 export function scriptCapture(steps: readonly ScriptStep[], options: ScriptOptions = {}): Buffer {
+  return pcapFile(scriptFrames(steps, options));
+}
+
+/** The Ethernet frames of the script, with their times. */
+export function scriptFrames(steps: readonly ScriptStep[], options: ScriptOptions = {}): Frame[] {
   const client = options.client ?? SCRIPT_CLIENT;
   const server = options.server ?? SCRIPT_SERVER;
   const seq = { c: 1000, s: 9000 };
   let time = options.start ?? 1_700_000_000;
-  const frames: { data: Buffer; time: number }[] = [];
+  const frames: Frame[] = [];
   const send = (from: 'c' | 's', flags: string, text?: string | Buffer): void => {
     const payload = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
     const to = from === 'c' ? 's' : 'c';
@@ -60,5 +65,5 @@ export function scriptCapture(steps: readonly ScriptStep[], options: ScriptOptio
     send('s', 'FA');
     send('c', 'A');
   }
-  return pcapFile(frames);
+  return frames;
 }
