@@ -92,8 +92,6 @@ describe('HTTP records of real traffic between network namespaces', () => {
     const files = session?.files ?? [];
     const jsonFiles = files.filter((f) => f.format === 'OUTPUT_FORMAT_JSON').map((f) => f.path);
     pcap = files.find((f) => f.format === 'OUTPUT_FORMAT_PCAP')?.path ?? '';
-    if (process.env.TD_DEBUG_COPY)
-      await import('node:fs/promises').then((fs) => fs.copyFile(pcap, process.env.TD_DEBUG_COPY!));
     for (const file of jsonFiles) {
       for (const line of (await readFile(file, 'utf8')).split('\n').filter(Boolean)) {
         const record = JSON.parse(line) as TrafficRecord;
