@@ -29,8 +29,10 @@ export class HttpConnection implements StreamConsumer {
   private after: After = After.Nothing;
   /** The request reader holds bytes until this exchange's response says whether its tunnel opened. */
   private holdingFor: Exchange | undefined;
-  /** Requests pending when a gap broke the response stream (undefined: no gap since the last response). */
-  private pendingAtGap: number | undefined;
+  /** Of the pending requests, how many were queued before a gap broke the response stream. */
+  private pendingAtGap = 0;
+  /** A gap broke the request stream and no response has found the queue empty since: pairing may be off. */
+  private requestsLost = false;
   private rolesChecked = false;
   private opaque = false;
 
@@ -76,7 +78,10 @@ export class HttpConnection implements StreamConsumer {
         const exchange: Exchange = { request: message(head, at), lastAt: at };
         if (partial) (exchange.request as Message).partial = true;
         this.sending = exchange;
-        if (this.pending.length >= MAX_PENDING_REQUESTS) this.write(this.pending.shift() as Exchange);
+        if (this.pending.length >= MAX_PENDING_REQUESTS) {
+          this.write(this.pending.shift() as Exchange);
+          if (this.pendingAtGap > 0) this.pendingAtGap--;
+        }
         this.pending.push(exchange);
         if (!partial && opensTunnel(head)) this.holdingFor = exchange;
         return framingOf(head);
@@ -90,7 +95,10 @@ export class HttpConnection implements StreamConsumer {
         exchange.lastAt = at;
         if (this.holdingFor === exchange) this.readers[0].holdFromNow();
       },
-      lost: () => undefined,
+      // Requests lost whole would leave their responses to pair with later requests.
+      lost: () => {
+        this.requestsLost = true;
+      },
       notHttp: () => this.silence(),
     };
   }
@@ -124,14 +132,20 @@ export class HttpConnection implements StreamConsumer {
   private responseHead(head: MessageHead, at: Stamp, partial: boolean): BodyFraming {
     const code = head.statusCode;
     if (code >= 100 && code < 200 && code !== 101 && !partial) return NO_BODY; // interim: the final one follows
-    if (this.pendingAtGap !== undefined) {
-      // A gap may have swallowed whole responses. If the client sent requests after it, it had received
-      // the lost bytes (the gap is announced when it acknowledges them): the requests from before the gap
-      // were answered there, and this response belongs to a later one.
-      const before = this.pendingAtGap;
-      this.pendingAtGap = undefined;
-      if (this.pending.length > before) for (let i = 0; i < before; i++) this.write(this.pending.shift() as Exchange);
+    let uncertain = false;
+    if (this.pendingAtGap > 0) {
+      // A gap may have swallowed whole responses. Requests sent after it mean the client had read what
+      // the gap hid (true unless it pipelines across the gap): the requests queued before the gap were
+      // answered there. Otherwise pair in order, counting down the requests from before the gap; such a
+      // pairing is a guess, so is the framing that depends on the request (HEAD).
+      if (this.pending.length > this.pendingAtGap) {
+        for (; this.pendingAtGap > 0; this.pendingAtGap--) this.write(this.pending.shift() as Exchange);
+      } else {
+        this.pendingAtGap--;
+        uncertain = true;
+      }
     }
+    if (this.pending.length === 0) this.requestsLost = false; // responses have caught up with the requests
     const exchange: Exchange = this.pending.shift() ?? { lastAt: at };
     exchange.response = message(head, at);
     if (partial) exchange.response.partial = true;
@@ -147,8 +161,15 @@ export class HttpConnection implements StreamConsumer {
       this.after = After.Opaque;
       return NO_BODY;
     }
-    if (method === 'HEAD' || code === 204 || code === 304 || (code >= 100 && code < 200)) return NO_BODY;
-    return framingOf(head);
+    if (code === 204 || code === 304 || (code >= 100 && code < 200)) return NO_BODY;
+    // An uncertain pairing says nothing about HEAD: frame by the headers, and look for a status line
+    // where the body would begin.
+    if (!exchange.request || uncertain) {
+      if (uncertain) exchange.response.partial = true;
+      return { ...framingOf(head), guessed: true };
+    }
+    if (method === 'HEAD') return NO_BODY;
+    return this.requestsLost ? { ...framingOf(head), guessed: true } : framingOf(head);
   }
 
   private silence(): void {

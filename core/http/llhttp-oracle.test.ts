@@ -88,7 +88,16 @@ function random(seed: number): () => number {
 
 const NAMES = ['x-trace-id', 'Accept', 'USER-AGENT', 'x-Custom-Thing', 'Cache-Control', 'Vary', 'ETag'];
 
-function conversation(rand: () => number): { client: string; server: string; heads: boolean[]; steps: ScriptStep[] } {
+interface Conversation {
+  client: string;
+  server: string;
+  heads: boolean[];
+  steps: ScriptStep[];
+  /** Per exchange: the index of the first step of its group (its requests, then their responses). */
+  groupStart: number[];
+}
+
+function conversation(rand: () => number): Conversation {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
   const body = (n: number): string => 'b'.repeat(n);
   const chunked = (text: string): string => {
@@ -136,13 +145,15 @@ function conversation(rand: () => number): { client: string; server: string; hea
     return steps;
   };
   const steps: ScriptStep[] = [];
+  const groupStart: number[] = [];
   for (let i = 0; i < exchanges;) {
     const group = Math.min(exchanges - i, 1 + Math.floor(rand() * 3)); // pipelined when > 1
+    for (let k = 0; k < group; k++) groupStart.push(steps.length);
     steps.push(...cut(requests.slice(i, i + group).join(''), 'c'));
     steps.push(...cut(responses.slice(i, i + group).join(''), 's'));
     i += group;
   }
-  return { client: requests.join(''), server: responses.join(''), heads, steps };
+  return { client: requests.join(''), server: responses.join(''), heads, steps, groupStart };
 }
 
 function grouped(raw: readonly string[]): Record<string, string[]> {
@@ -154,23 +165,47 @@ function grouped(raw: readonly string[]): Record<string, string[]> {
   return Object.fromEntries(out);
 }
 
+function expected(requests: Parsed[], responses: Parsed[]): HttpRecord['http'][] {
+  return requests.map((q, i) => ({
+    method: q.method,
+    host: grouped(q.headers).Host?.[0] ?? '',
+    uri: q.uri,
+    proto: 'HTTP/1.1',
+    statusCode: responses[i]?.statusCode,
+    request: { contentLength: q.body, header: grouped(q.headers) },
+    response: { contentLength: responses[i]?.body ?? 0, header: grouped(responses[i]?.headers ?? []) },
+  }));
+}
+
+function oracle(c: Conversation): HttpRecord['http'][] {
+  const requests = llhttp('request', Buffer.from(c.client, 'latin1'));
+  const responses = llhttp('response', Buffer.from(c.server, 'latin1'), c.heads).filter((r) => r.statusCode >= 200);
+  return expected(requests, responses);
+}
+
+const SEEDS = Array.from({ length: 500 }, (_, i) => i + 1);
+
 describe('core/http against llhttp', () => {
-  it.each(Array.from({ length: 200 }, (_, i) => i + 1))('should agree on random conversation %i', (seed) => {
-    const rand = random(seed * 7919);
-    const { client, server, heads, steps } = conversation(rand);
-    const requests = llhttp('request', Buffer.from(client, 'latin1'));
-    const responses = llhttp('response', Buffer.from(server, 'latin1'), heads).filter((r) => r.statusCode >= 200);
-    const records = analyzeBuffer(scriptCapture(steps)).filter((r): r is HttpRecord => r.kind === 'http');
-    expect(records.map((r) => r.http)).toEqual(
-      requests.map((q, i) => ({
-        method: q.method,
-        host: grouped(q.headers).Host?.[0] ?? '',
-        uri: q.uri,
-        proto: 'HTTP/1.1',
-        statusCode: responses[i]?.statusCode,
-        request: { contentLength: q.body, header: grouped(q.headers) },
-        response: { contentLength: responses[i]?.body, header: grouped(responses[i]?.headers ?? []) },
-      })),
+  it.each(SEEDS)('should agree on random conversation %i', (seed) => {
+    const c = conversation(random(seed * 7919));
+    const records = analyzeBuffer(scriptCapture(c.steps)).filter((r): r is HttpRecord => r.kind === 'http');
+    expect(records.map((r) => r.http)).toEqual(oracle(c));
+  });
+
+  it.each(SEEDS)('should record every exchange after a lost segment exactly, conversation %i', (seed) => {
+    const rand = random(seed * 104_729);
+    const c = conversation(rand);
+    const lost = Math.floor(rand() * c.steps.length);
+    const step = c.steps[lost] as { c?: string; s?: string };
+    const text = step.c ?? step.s ?? '';
+    const steps: ScriptStep[] = c.steps.map((s, i) =>
+      i === lost ? { lost: text.length, from: step.c ? 'c' : 's' } : s,
     );
+    const records = analyzeBuffer(scriptCapture(steps)).filter((r): r is HttpRecord => r.kind === 'http');
+    const want = oracle(c);
+    const after = want.filter((_, i) => (c.groupStart[i] ?? 0) > lost);
+    const got = records.map((r) => r.http).filter((h) => after.some((w) => w.uri === h.uri));
+    expect(got).toEqual(after);
+    expect(records.filter((r) => r.http.partial).length).toBeLessThanOrEqual(want.length + 3);
   });
 });

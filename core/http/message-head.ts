@@ -82,6 +82,11 @@ export interface BodyFraming {
   readonly framing: Framing;
   /** Fixed only. */
   readonly length: number;
+  /**
+   * A response whose request was not seen (it may have answered a HEAD): a status line where its body
+   * should begin means it has none.
+   */
+  readonly guessed?: boolean;
 }
 
 const NONE: BodyFraming = { framing: Framing.None, length: 0 };

@@ -6,7 +6,7 @@
 // hold, restart or silence the reader from its callbacks.
 import type { PacketTime } from '../decode/packet-view.js';
 import { Framing, parseHead, type BodyFraming, type MessageHead } from './message-head.js';
-import { findHeadEnd, Match, matchRequestLine, matchStatusLine } from './start-line.js';
+import { embeddedStart, findHeadEnd, Match, matchRequestLine, matchStatusLine } from './start-line.js';
 
 /** A head larger than this is not one: the message is dropped and the reader resynchronises. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -67,6 +67,8 @@ export class MessageReader {
   private detectLeft = DETECT_BYTES;
   private remaining = 0;
   private body = 0;
+  /** The body's framing was guessed: check that no start line stands where it begins. */
+  private guessed = false;
   private partial = false;
   private line = '';
   private trailerBytes = 0;
@@ -89,6 +91,10 @@ export class MessageReader {
     this.lastAt = stamp;
     let i = start;
     while (i < end) {
+      if (this.guessed) {
+        this.guessed = false;
+        if (startsLikeStatus(buf, i, end)) this.finish(true); // it had no body after all
+      }
       switch (this.state) {
         case State.Opaque:
           return;
@@ -248,8 +254,10 @@ export class MessageReader {
     const base = this.scan.length;
     const text = this.scan + buf.toString('latin1', i, take);
     const match = this.request ? matchRequestLine : matchStatusLine;
-    let pos = 0;
-    while (pos >= 0 && pos < text.length) {
+    // Candidates: line starts, where this segment's bytes begin (`base`), and a start line embedded right
+    // after the end of a body we could not frame (found once per pass, not once per line).
+    let embedded = embeddedStart(text, 1, this.request);
+    for (let pos = 0; pos >= 0 && pos < text.length;) {
       const m = match(text, pos);
       if (m === Match.Yes) {
         this.state = State.Head;
@@ -263,7 +271,12 @@ export class MessageReader {
         if (pos >= base) this.startAt = at;
         return this.countDetect(take - i) ? take : end;
       }
-      pos = nextLine(text, pos);
+      if (embedded >= 0 && embedded <= pos) embedded = embeddedStart(text, pos + 1, this.request);
+      const eol = text.indexOf('\n', pos);
+      let next = eol < 0 ? text.length : eol + 1;
+      if (base > pos && base < next) next = base;
+      if (embedded >= 0 && embedded < next) next = embedded;
+      pos = next;
     }
     this.scan = '';
     return this.countDetect(take - i) ? take : end;
@@ -311,7 +324,9 @@ export class MessageReader {
       this.events.lost();
       return consumed;
     }
-    this.beginBody(this.events.head(parsed, this.startAt ?? at, false));
+    const framing = this.events.head(parsed, this.startAt ?? at, false);
+    this.beginBody(framing);
+    this.guessed = framing.guessed === true && this.state !== State.Head;
     return consumed;
   }
 
@@ -373,7 +388,9 @@ export class MessageReader {
     }
     const size = /^([0-9a-fA-F]{1,13}) *(;.*)?$/.exec(line);
     if (!size) {
+      // Framing was wrong (e.g. a response to a HEAD we did not see): the line may start the next message.
       this.badChunk();
+      this.scan = `${line}\r\n`;
       return eol + 1;
     }
     const n = parseInt(size[1] ?? '0', 16);
@@ -419,7 +436,10 @@ export class MessageReader {
   }
 }
 
-function nextLine(text: string, from: number): number {
-  const eol = text.indexOf('\n', from);
-  return eol < 0 ? -1 : eol + 1;
+const STATUS_START = Buffer.from('HTTP/1.');
+
+/** Do the bytes at `i` begin (as far as they go) like a status line? */
+function startsLikeStatus(buf: Buffer, i: number, end: number): boolean {
+  const n = Math.min(STATUS_START.length, end - i);
+  return buf.compare(STATUS_START, 0, n, i, i + n) === 0;
 }

@@ -7,7 +7,8 @@ export type Match = (typeof Match)[keyof typeof Match];
 export const MAX_START_LINE = 8192;
 
 const REQUEST_START = /^[A-Z][A-Z-]{2,19} +[^ \r\n]+ +HTTP\/1\.[01] *\r?$/;
-const METHOD_PREFIX = /^[A-Z][A-Z-]{0,19}( +[^ \r\n]*( +H?T?T?P?\/?1?\.?[01]?)?)?$/;
+// What a request line cut short may look like (it may end in the \r of its CRLF).
+const METHOD_PREFIX = /^[A-Z][A-Z-]{0,19}( +[^ \r\n]*( +H?T?T?P?\/?1?\.?[01]?\r?)?)?$/;
 const STATUS_START = /^HTTP\/1\.[01] \d{3}/;
 const STATUS_PREFIX = 'HTTP/1.1 200';
 
@@ -17,7 +18,7 @@ export function matchRequestLine(text: string, at: number): Match {
   if (eol < 0) {
     const rest = text.length - at;
     if (rest > MAX_START_LINE) return Match.No;
-    return METHOD_PREFIX.test(text.slice(at, at + Math.min(rest, 64))) || rest > 64 ? more(text, at) : Match.No;
+    return METHOD_PREFIX.test(text.slice(at, at + Math.min(rest, 64))) ? more(text, at) : Match.No;
   }
   if (eol - at > MAX_START_LINE) return Match.No;
   return REQUEST_START.test(text.slice(at, eol)) ? Match.Yes : Match.No;
@@ -41,6 +42,27 @@ export function matchStatusLine(text: string, at: number): Match {
     if (!ok) return Match.No;
   }
   return Match.More;
+}
+
+/** Methods recognised inside other bytes (at a line or segment start any upper-case token is). */
+const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'];
+
+/**
+ * The first position ≥ `from` where a start line may begin in the middle of other bytes (a body we could
+ * not frame runs straight into the next message): "HTTP/1." for responses; for requests, a known method
+ * right before "<uri> HTTP/1.". -1 when there is none.
+ */
+export function embeddedStart(text: string, from: number, request: boolean): number {
+  if (!request) return text.indexOf('HTTP/1.', from);
+  for (let at = text.indexOf(' HTTP/1.', from); at >= 0; at = text.indexOf(' HTTP/1.', at + 1)) {
+    const space = text.lastIndexOf(' ', at - 1);
+    if (space < 0) continue;
+    for (const method of KNOWN_METHODS) {
+      const start = space - method.length;
+      if (start >= from && text.startsWith(method, start)) return start;
+    }
+  }
+  return -1;
 }
 
 /** Index just past the empty line that ends a head in `text` (searching from `from`), or -1. */
