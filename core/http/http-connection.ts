@@ -6,7 +6,7 @@ import type { FlowInfo } from '../flow/flow-info.js';
 import { Direction, type StreamConsumer } from '../flow/stream-consumer.js';
 import type { RecordSink } from '../records/record.js';
 import { buildHttpRecord, type Exchange, type Message } from './http-record.js';
-import { Framing, framingOf, headerTokens, headerValues, type BodyFraming, type MessageHead } from './message-head.js';
+import { Framing, framingOf, tokens, type BodyFraming, type MessageHead } from './message-head.js';
 import { MessageReader, type ReaderEvents, type Stamp } from './message-reader.js';
 import type { Redaction } from './redaction.js';
 
@@ -189,7 +189,7 @@ function message(head: MessageHead, at: Stamp): Message {
 /** CONNECT, or an Upgrade request: what follows the request waits for the response. */
 function opensTunnel(head: MessageHead): boolean {
   if (head.method === 'CONNECT') return true;
-  return headerValues(head, 'Upgrade').length > 0 && headerTokens(head, 'Connection').includes('upgrade');
+  return head.upgrade === true && tokens(head.connection ?? '').includes('upgrade');
 }
 
 function startsWithStatus(data: Buffer, start: number, end: number): boolean {

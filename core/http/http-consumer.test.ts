@@ -235,6 +235,14 @@ describe('HTTP/1.x records', () => {
     ]);
   });
 
+  it('should keep a header named __proto__ as a header, not a prototype', () => {
+    const [record] = http([{ c: 'GET / HTTP/1.1\r\n__proto__: x\r\nconstructor: y\r\n\r\n' }, { s: ok('') }]);
+    const header = record?.http.request?.header ?? {};
+    expect(Object.keys(header)).toEqual(['__proto__', 'Constructor']);
+    expect(Object.getPrototypeOf(header)).toBe(Object.prototype);
+    expect(JSON.stringify(header)).toBe('{"__proto__":["x"],"Constructor":["y"]}');
+  });
+
   it('should ignore connections that are not HTTP', () => {
     const records = http([{ c: Buffer.alloc(20_000, 0x16) }, { s: 'HTTP/1.1 200 OK\r\n\r\n' }]);
     expect(records).toEqual([]);

@@ -43,14 +43,16 @@ export function buildHttpRecord(flow: FlowInfo, exchange: Exchange, redaction: R
 }
 
 function messageFields(message: Message, redaction: Redaction): HttpMessageFields {
-  const header = new Map<string, string[]>();
+  const header: Record<string, string[]> = {};
   for (const [name, value] of message.head.headers) {
-    const values = header.get(name) ?? [];
-    values.push(redaction.header(name) ? REDACTED : value);
-    header.set(name, values);
+    const shown = redaction.header(name) ? REDACTED : value;
+    const values = Object.hasOwn(header, name) ? header[name] : undefined;
+    if (values) values.push(shown);
+    // defineProperty: a header named __proto__ stays a header.
+    else if (name === '__proto__') Object.defineProperty(header, name, { value: [shown], enumerable: true });
+    else header[name] = [shown];
   }
-  // fromEntries defines own properties: a header named __proto__ stays a header.
-  return { contentLength: message.bodyBytes, header: Object.fromEntries(header) };
+  return { contentLength: message.bodyBytes, header };
 }
 
 /** The Host header, else the authority of an absolute URI (or of CONNECT's target). */

@@ -1,7 +1,7 @@
 // One HTTP/1.x message head (start line + header fields) parsed from its latin1 text, and the body framing
 // it implies (RFC 9112 section 6). Lenient the way a passive recorder must be: bare LF line ends, obsolete
 // line folding and header lines without a colon are accepted (the last is skipped), never thrown on.
-import { canonicalHeaderKey } from './header-key.js';
+import { headerKey } from './header-key.js';
 
 export interface MessageHead {
   readonly request: boolean;
@@ -14,9 +14,13 @@ export interface MessageHead {
   readonly statusCode: number;
   /** In order of appearance, names in Go's canonical form (what gost records). */
   readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** The fields framing depends on, gathered while parsing (each list joined with ","; undefined = absent). */
+  readonly transferEncoding?: string;
+  readonly contentLength?: string;
+  readonly upgrade?: boolean;
+  readonly connection?: string;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S+) +(HTTP\/\d\.\d) *$/;
 const STATUS_LINE = /^(HTTP\/\d\.\d) +(\d{3})(?: .*)?$/;
 
@@ -39,6 +43,10 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     statusCode = Number(m[2]);
   }
   const headers: Array<[string, string]> = [];
+  let transferEncoding: string | undefined;
+  let contentLength: string | undefined;
+  let upgrade = false;
+  let connection: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = stripCr(lines[i] ?? '');
     if (line === '') break;
@@ -49,11 +57,30 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     }
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) continue;
-    headers.push([canonicalHeaderKey(name), line.slice(colon + 1).trim()]);
+    const key = headerKey(line.slice(0, colon));
+    if (key === undefined) continue;
+    const value = line.slice(colon + 1).trim();
+    headers.push([key, value]);
+    if (key === 'Transfer-Encoding')
+      transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
+    else if (key === 'Content-Length')
+      contentLength = contentLength === undefined ? value : `${contentLength},${value}`;
+    else if (key === 'Upgrade') upgrade = true;
+    else if (key === 'Connection') connection = connection === undefined ? value : `${connection},${value}`;
   }
-  return { request, method, uri, proto, statusCode, headers };
+  // Folded continuation lines of these are rare enough to re-read the list for.
+  return {
+    request,
+    method,
+    uri,
+    proto,
+    statusCode,
+    headers,
+    ...(transferEncoding !== undefined && { transferEncoding }),
+    ...(contentLength !== undefined && { contentLength }),
+    ...(upgrade && { upgrade }),
+    ...(connection !== undefined && { connection }),
+  };
 }
 
 function stripCr(line: string): string {
@@ -67,10 +94,10 @@ export function headerValues(head: MessageHead, name: string): string[] {
   return out;
 }
 
-/** The comma-separated tokens of a list header, lower case. */
-export function headerTokens(head: MessageHead, name: string): string[] {
-  return headerValues(head, name)
-    .flatMap((v) => v.split(','))
+/** The comma-separated tokens of a list header's values, lower case. */
+export function tokens(list: string): string[] {
+  return list
+    .split(',')
     .map((t) => t.trim().toLowerCase())
     .filter((t) => t !== '');
 }
@@ -98,13 +125,14 @@ const CLOSE: BodyFraming = { framing: Framing.Close, length: 0 };
  * a request bodiless (a server would answer 400 and close).
  */
 export function framingOf(head: MessageHead): BodyFraming {
-  const codings = headerTokens(head, 'Transfer-Encoding');
-  if (codings.length > 0) {
+  if (head.transferEncoding !== undefined) {
+    const codings = tokens(head.transferEncoding);
+    if (codings.length === 0) return head.request ? NONE : CLOSE;
     if (codings[codings.length - 1] === 'chunked') return { framing: Framing.Chunked, length: 0 };
     return head.request ? NONE : CLOSE;
   }
-  const lengths = headerValues(head, 'Content-Length').flatMap((v) => v.split(',').map((s) => s.trim()));
-  if (lengths.length === 0) return head.request ? NONE : CLOSE;
+  if (head.contentLength === undefined) return head.request ? NONE : CLOSE;
+  const lengths = head.contentLength.split(',').map((s) => s.trim());
   const first = lengths[0] ?? '';
   if (!/^\d{1,15}$/.test(first) || lengths.some((l) => l !== first)) return head.request ? NONE : CLOSE;
   const length = Number(first);
