@@ -54,12 +54,21 @@ export class HttpConnection implements StreamConsumer {
         direction = Direction.ServerToClient;
       }
     }
-    this.readers[direction].push(data, start, end, at);
+    this.guarded(() => this.readers[direction].push(data, start, end, at));
   }
 
   gap(direction: Direction, bytes: number): void {
     if (this.opaque) return;
-    this.readers[direction].gap(bytes);
+    this.guarded(() => this.readers[direction].gap(bytes));
+  }
+
+  /** A parser bug must cost this connection's later records, never the capture that feeds it. */
+  private guarded(parse: () => void): void {
+    try {
+      parse();
+    } catch {
+      this.silence();
+    }
   }
 
   end(): void {

@@ -209,3 +209,37 @@ describe('core/http against llhttp', () => {
     expect(records.filter((r) => r.http.partial).length).toBeLessThanOrEqual(want.length + 3);
   });
 });
+
+describe('core/http on damaged conversations', () => {
+  const NOISE = [
+    '\r\n',
+    '\n',
+    'HTTP/1.1 ',
+    'GET / HTTP/1.1\r\n',
+    '0\r\n',
+    'ffffffff\r\n',
+    ':',
+    ' ',
+    '\x00',
+    'Content-Length: 99\r\n',
+  ];
+  it.each(SEEDS.slice(0, 300))('should never throw and write only valid records, conversation %i', (seed) => {
+    const rand = random(seed * 15_485_863);
+    const c = conversation(rand);
+    const steps: ScriptStep[] = c.steps.map((step) => {
+      const roll = rand();
+      const text = 'c' in step ? step.c : 's' in step ? step.s : '';
+      const from = 'c' in step ? 'c' : 's';
+      if (typeof text !== 'string') return step;
+      if (roll < 0.1) return { lost: text.length, from };
+      if (roll < 0.3) {
+        const at = Math.floor(rand() * text.length);
+        const noise = NOISE[Math.floor(rand() * NOISE.length)] ?? '';
+        const damaged = text.slice(0, at) + noise + text.slice(at + Math.floor(rand() * 4));
+        return from === 'c' ? { c: damaged } : { s: damaged };
+      }
+      return step;
+    });
+    expect(() => analyzeBuffer(scriptCapture(steps))).not.toThrow();
+  });
+});
