@@ -54,18 +54,18 @@ export class HttpConnection implements StreamConsumer {
         direction = Direction.ServerToClient;
       }
     }
-    this.guarded(() => this.readers[direction].push(data, start, end, at));
+    // A parser bug must cost this connection's later records, never the capture that feeds it.
+    try {
+      this.readers[direction].push(data, start, end, at);
+    } catch {
+      this.silence();
+    }
   }
 
   gap(direction: Direction, bytes: number): void {
     if (this.opaque) return;
-    this.guarded(() => this.readers[direction].gap(bytes));
-  }
-
-  /** A parser bug must cost this connection's later records, never the capture that feeds it. */
-  private guarded(parse: () => void): void {
     try {
-      parse();
+      this.readers[direction].gap(bytes);
     } catch {
       this.silence();
     }
