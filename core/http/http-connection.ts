@@ -7,7 +7,8 @@ import { Direction, type StreamConsumer } from '../flow/stream-consumer.js';
 import type { RecordSink } from '../records/record.js';
 import { buildHttpRecord, type Exchange, type Message } from './http-record.js';
 import { Framing, framingOf, tokens, type BodyFraming, type MessageHead } from './message-head.js';
-import { MessageReader, type ReaderEvents, type Stamp } from './message-reader.js';
+import { MessageReader } from './message-reader.js';
+import type { ReaderEvents, Stamp } from './reader-events.js';
 import type { Redaction } from './redaction.js';
 
 /** Requests waiting for a response; beyond it the oldest is written unanswered. */

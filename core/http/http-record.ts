@@ -5,7 +5,7 @@ import { commonFields } from '../records/common-fields.js';
 import { RecordKind, type HttpFields, type HttpMessageFields, type HttpRecord } from '../records/record.js';
 import { durationNs } from '../records/record-time.js';
 import type { MessageHead } from './message-head.js';
-import type { Stamp } from './message-reader.js';
+import type { Stamp } from './reader-events.js';
 import { REDACTED, type Redaction } from './redaction.js';
 
 export interface Message {
