@@ -109,13 +109,11 @@ export class JsonRecordWriter implements RecordWriter {
     return engine;
   }
 
+  /** The engine hands over a fresh record: stamped in place rather than copied. */
   private line(record: TrafficRecord): void {
-    const stamped = {
-      ...record,
-      node: this.options.nodeName,
-      ...(this.options.recording && { recording: this.options.recording }),
-    };
-    this.lines.push(`${JSON.stringify(stamped)}\n`);
+    record.node = this.options.nodeName;
+    if (this.options.recording !== undefined) record.recording = this.options.recording;
+    this.lines.push(`${JSON.stringify(record)}\n`);
   }
 
   private flush(): Promise<void> {
