@@ -243,6 +243,12 @@ describe('HTTP/1.x records', () => {
     expect(JSON.stringify(header)).toBe('{"__proto__":["x"],"Constructor":["y"]}');
   });
 
+  it('should recognise TLS at its first record header and parse nothing after it', () => {
+    const clientHello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), Buffer.alloc(64, 7)]);
+    const records = http([{ c: clientHello }, { c: 'GET / HTTP/1.1\r\n\r\n' }, { s: ok('') }]);
+    expect(records).toEqual([]);
+  });
+
   it('should ignore connections that are not HTTP', () => {
     const records = http([{ c: Buffer.alloc(20_000, 0x16) }, { s: 'HTTP/1.1 200 OK\r\n\r\n' }]);
     expect(records).toEqual([]);

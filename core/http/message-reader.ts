@@ -195,6 +195,11 @@ export class MessageReader {
   }
 
   private scanFor(buf: Buffer, i: number, end: number, at: Stamp): number {
+    if (this.state === State.Detect && this.detectLeft === DETECT_BYTES && startsLikeTls(buf, i, end)) {
+      this.state = State.Opaque; // a TLS record header: no need to look for a start line
+      this.events.notHttp();
+      return end;
+    }
     const result = this.scanner.scan(buf, i, end);
     if (result.found) {
       this.state = State.Head;
@@ -313,6 +318,12 @@ export class MessageReader {
     this.startAt = undefined;
     this.events.end(body, wasPartial, this.lastAt);
   }
+}
+
+/** A TLS record header (handshake, alert, change cipher spec or application data; version 3.x). */
+function startsLikeTls(buf: Buffer, i: number, end: number): boolean {
+  const type = buf[i] ?? 0;
+  return end - i >= 3 && type >= 0x14 && type <= 0x17 && buf[i + 1] === 0x03 && (buf[i + 2] ?? 9) <= 0x04;
 }
 
 const STATUS_START = Buffer.from('HTTP/1.');
