@@ -26,8 +26,8 @@ const STATUS_LINE = /^(HTTP\/\d\.\d) +(\d{3})(?: .*)?$/;
 
 /** Parses a head (terminating empty line optional); undefined when the start line is not HTTP/1.x. */
 export function parseHead(text: string, request: boolean): MessageHead | undefined {
-  const lines = text.split('\n');
-  const first = stripCr(lines[0] ?? '');
+  let eol = text.indexOf('\n');
+  const first = lineAt(text, 0, eol);
   let method = '';
   let uri = '';
   let proto: string;
@@ -47,8 +47,10 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
   let contentLength: string | undefined;
   let upgrade = false;
   let connection: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = stripCr(lines[i] ?? '');
+  while (eol >= 0) {
+    const from = eol + 1;
+    eol = text.indexOf('\n', from);
+    const line = lineAt(text, from, eol);
     if (line === '') break;
     const last = headers[headers.length - 1];
     if ((line[0] === ' ' || line[0] === '\t') && last) {
@@ -68,7 +70,7 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     else if (key === 'Upgrade') upgrade = true;
     else if (key === 'Connection') connection = connection === undefined ? value : `${connection},${value}`;
   }
-  // Folded continuation lines of these are rare enough to re-read the list for.
+  // A folded continuation of a framing header is not re-read: obsolete, and nobody folds those.
   return {
     request,
     method,
@@ -83,8 +85,11 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
   };
 }
 
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+/** The line of `text` from `from` to `eol` (-1: the end), without its CR. */
+function lineAt(text: string, from: number, eol: number): string {
+  let to = eol < 0 ? text.length : eol;
+  if (to > from && text.charCodeAt(to - 1) === 0x0d) to--;
+  return text.slice(from, to);
 }
 
 /** Every value of header `name` (canonical form). */
