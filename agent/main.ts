@@ -9,13 +9,14 @@ import { openCapture } from './capture/native-capture.js';
 import { ConfigError, parseFlags, USAGE, type AgentConfig } from './config/flags.js';
 import { createLogger } from './log.js';
 import { systemClock } from './output/clock.js';
-import { createRecordWriter, PacketFileFormat } from './output/create-record-writer.js';
+import { createJsonRecordWriter, createRecordWriter, PacketFileFormat } from './output/create-record-writer.js';
 import { captureFilter } from './server/capture-filter.js';
 import { startAgentServer, type ServerTls } from './server/grpc-server.js';
 import { LeaderFence } from './server/leader-fence.js';
 import type { StorageLedger } from './output/storage-ledger.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { CreateWriter } from './session/ports.js';
+import { OutputFormat } from './session/session-spec.js';
 import { SessionManager } from './session/session-manager.js';
 import { StateStore } from './state/state-store.js';
 import { CredentialVault } from './export/export-credentials.js';
@@ -33,11 +34,12 @@ export const SHUTDOWN_GRACE_MS = 5000;
 function writerFactory(ledger: StorageLedger): CreateWriter {
   return (options) => {
     const format = options.format;
+    // Hashing while writing costs CPU on the capture path: files are hashed once, when they close or
+    // by the upload that reads them anyway.
+    if (format === OutputFormat.Json) return createJsonRecordWriter({ ...options, sha256: false, ledger });
     if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
       throw new Error(`format ${format} is not implemented`);
     }
-    // Hashing while writing costs about half of tcpdump's CPU per packet on the
-    // capture path; the session hashes each file once when it closes instead.
     return createRecordWriter({ ...options, format, sha256: false, ledger });
   };
 }

@@ -6,6 +6,7 @@ import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { pcapFile } from '../core/testing/capture-file.js';
 import { udpFrame } from '../core/testing/packet-builder.js';
+import { scriptCapture } from '../core/testing/tcp-script.js';
 import { assertValidRecord } from '../core/testing/validate-record.js';
 
 const main = resolve(import.meta.dirname, 'main.ts');
@@ -49,6 +50,7 @@ describe('tapedeck', () => {
     ['no file', ['analyze']],
     ['an unknown format', ['analyze', '--format', 'xml', capture]],
     ['an unknown command', ['analyse', capture]],
+    ['a redacted header that is no header name', ['analyze', '--redact-header', 'X Api', capture]],
   ])('should exit 1 with a short error for %s', async (_what, args) => {
     const { code, stderr } = await tapedeck(...args);
     expect(code).toBe(1);
@@ -74,6 +76,38 @@ describe('tapedeck', () => {
     expect(code).toBe(0);
     expect(readdirSync(join(out, '..'))).toEqual(['records.jsonl']);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it.each<[string, string[], string[], string]>([
+    ['the defaults', [], ['[redacted]', 'k'], '/p?token=t'],
+    [
+      '--redact-header and --redact-query',
+      ['--redact-header', 'x-api-key', '--redact-query', 'token'],
+      ['[redacted]', '[redacted]'],
+      '/p?token=[redacted]',
+    ],
+    ['--no-redact', ['--no-redact', '--redact-header', 'x-api-key'], ['Basic dTpw', 'k'], '/p?token=t'],
+  ])('should redact HTTP records with %s', async (_what, flags, [authorization, apiKey], uri) => {
+    const web = join(dir, 'web.pcap');
+    writeFileSync(
+      web,
+      scriptCapture([
+        { c: 'GET /p?token=t HTTP/1.1\r\nHost: web.test\r\nAuthorization: Basic dTpw\r\nX-Api-Key: k\r\n\r\n' },
+        { s: 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' },
+      ]),
+    );
+    const { code, stdout } = await tapedeck('analyze', ...flags, web);
+    expect(code).toBe(0);
+    const http = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { kind: string; http?: { uri: string; request: { header: Record<string, string[]> } } },
+      )
+      .filter((r) => r.kind === 'http');
+    expect(http).toHaveLength(1);
+    expect(http[0]?.http?.uri).toBe(uri);
+    expect(http[0]?.http?.request.header).toMatchObject({ Authorization: [authorization], 'X-Api-Key': [apiKey] });
   });
 
   it('should refuse to write into a directory that does not exist, in one line', async () => {

@@ -1,9 +1,11 @@
-// Builds the pcap or pcapng RecordWriter of a capture session from validated
-// options. Every bound is a named constant; a bad value is an OutputError
+// Builds the pcap, pcapng or json RecordWriter of a capture session from
+// validated options. Every bound is a named constant; a bad value is an OutputError
 // (TD_ERR_OUTPUT_OPTIONS / TD_ERR_OUTPUT_NAME) naming the field.
 import path from 'node:path';
 import { systemClock, type Clock } from './clock.js';
+import type { RedactionOptions } from '../../core/http/redaction.js';
 import type { FileEncoder } from './file-encoder.js';
+import { JsonRecordWriter } from './json-record-writer.js';
 import { validateFilePrefix, validateNodeName } from './file-naming.js';
 import { OutputError, OutputErrorCode } from './output-error.js';
 import { createPcapEncoder, TimestampResolution } from './pcap-format.js';
@@ -117,6 +119,47 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
     ...(options.onFileOpened === undefined ? {} : { onFileOpened: options.onFileOpened }),
     ...(options.onFileClosed === undefined ? {} : { onFileClosed: options.onFileClosed }),
     ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
+  });
+}
+
+export interface JsonRecordWriterOptions extends Pick<
+  RecordWriterOptions,
+  'directory' | 'filePrefix' | 'nodeName' | 'rotation' | 'clock' | 'sha256' | 'onFileOpened' | 'onFileClosed' | 'ledger'
+> {
+  /** The capture interfaces (name and link type); write()'s interfaceIndex points here. */
+  readonly interfaces: readonly PcapngInterface[];
+  /** "namespace/name" of the Recording, set on every record. */
+  readonly recording?: string;
+  readonly redaction?: RedactionOptions;
+}
+
+/** The json format's writer (flow, http and dns records in rotated .jsonl files), validated like the others. */
+export function createJsonRecordWriter(options: JsonRecordWriterOptions): RecordWriter {
+  const filePrefix = validateFilePrefix(options.filePrefix);
+  const nodeName = validateNodeName(options.nodeName);
+  const maxFileBytes = limit('rotation.maxFileBytes', options.rotation?.maxFileBytes ?? 0, MIN_FILE_BYTES);
+  const maxFileAgeMs = limit('rotation.maxFileAgeMs', options.rotation?.maxFileAgeMs ?? 0, MIN_FILE_AGE_MS);
+  if (options.interfaces.length < 1 || options.interfaces.length > MAX_WRITER_INTERFACES) {
+    throw invalid('interfaces', `must list 1-${MAX_WRITER_INTERFACES} interfaces`);
+  }
+  for (const [i, { linkType }] of options.interfaces.entries()) {
+    integerIn(`interfaces[${i}].linkType`, linkType, 0, MAX_LINK_TYPE);
+  }
+  if (!path.isAbsolute(options.directory)) throw invalid('directory', 'must be an absolute path');
+  return new JsonRecordWriter({
+    directory: path.resolve(options.directory),
+    filePrefix,
+    nodeName,
+    interfaces: options.interfaces,
+    maxFileBytes,
+    maxFileAgeMs,
+    clock: options.clock ?? systemClock,
+    sha256: options.sha256 ?? true,
+    ...(options.recording !== undefined && { recording: options.recording }),
+    ...(options.redaction !== undefined && { redaction: options.redaction }),
+    ...(options.onFileOpened !== undefined && { onFileOpened: options.onFileOpened }),
+    ...(options.onFileClosed !== undefined && { onFileClosed: options.onFileClosed }),
+    ...(options.ledger !== undefined && { ledger: options.ledger }),
   });
 }
 

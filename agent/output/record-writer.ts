@@ -1,6 +1,6 @@
 // The port through which sessions hand packets to an output format.
-// Implementations: pcap and pcapng writers (agent/output/), later JSON flow
-// records, dnstap and streams.
+// Implementations: pcap and pcapng writers and the json record writer
+// (agent/output/), later dnstap and streams.
 import type { CaptureStats } from '../capture/capture-source.js';
 
 export interface OutputFile {
@@ -24,6 +24,14 @@ export interface OutputFile {
 export interface WriteBound {
   readonly bytes: number;
   readonly files: number;
+}
+
+/** What a record writer (the json format) made of the packets. */
+export interface RecordStats {
+  readonly records: number;
+  readonly flows: number;
+  /** Flows written early because the flow table was full. */
+  readonly evictions: number;
 }
 
 export interface RecordWriter {
@@ -52,4 +60,6 @@ export interface RecordWriter {
    * them (pcapng: an Interface Statistics Block each).
    */
   close(stats?: CaptureStats | readonly CaptureStats[]): Promise<readonly OutputFile[]>;
+  /** Writers of records (json): what they recorded so far. */
+  recordStats?(): RecordStats;
 }

@@ -52,6 +52,13 @@ describe('recover-output-file', { timeout: 60_000 }, () => {
     },
   );
 
+  it('should cut a .jsonl file with a torn last line back to its whole lines', () => {
+    const file = path.join(dir.path, 'r_1_00000000_node-a_000000.jsonl');
+    writeFileSync(file, '{"a":1}\n{"b":2}\n{"c":');
+    expect(trimTornTail(file)).toEqual({ bytes: 16, trimmedBytes: 5, records: 2, packets: 2, capturedBytes: 0 });
+    expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
+  });
+
   it('should refuse a file that is not a capture', () => {
     const file = path.join(dir.path, 'x.pcap');
     writeFileSync(file, 'not a capture file at all');

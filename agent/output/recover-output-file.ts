@@ -6,7 +6,9 @@
 import { closeSync, ftruncateSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
+import { JSONL_EXTENSION } from './jsonl-encoder.js';
 import { PARTIAL_SUFFIX } from './output-file.js';
+import { trimJsonLines } from './recover-jsonl-file.js';
 import { OutputError, OutputErrorCode } from './output-error.js';
 import { PCAP_HEADER_BYTES, PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS } from './pcap-format.js';
 import { BlockType } from './pcapng-blocks.js';
@@ -29,8 +31,12 @@ export interface TrimResult {
   readonly capturedBytes: number;
 }
 
-/** Cuts a pcap or pcapng file back to its last whole record. */
+/** Cuts a pcap, pcapng or .jsonl file back to its last whole record (json: line). */
 export function trimTornTail(file: string): TrimResult {
+  if (file.endsWith(`.${JSONL_EXTENSION}`)) {
+    const { bytes, trimmedBytes, lines } = trimJsonLines(file);
+    return { bytes, trimmedBytes, records: lines, packets: lines, capturedBytes: 0 };
+  }
   let fd: number;
   try {
     fd = openSync(file, 'r+');

@@ -43,6 +43,7 @@ function spec(patch: Record<string, unknown> = {}): SessionSpec__Output {
     retention: null,
     onStorageFull: 'STORAGE_FULL_POLICY_CONTINUE',
     export: null,
+    redaction: null,
     ...patch,
   } as SessionSpec__Output;
 }
@@ -148,10 +149,16 @@ describe('agentSessionSpec', () => {
       field: 'spec.filter.include[0].destinationPort',
     },
     {
-      name: 'json output',
-      value: spec({ output: { formats: ['OUTPUT_FORMAT_JSON'] } }),
+      name: 'dnstap output',
+      value: spec({ output: { formats: ['OUTPUT_FORMAT_DNSTAP'] } }),
       code: status.UNIMPLEMENTED,
       field: 'spec.output.formats[0]',
+    },
+    {
+      name: 'a redacted header name with a space',
+      value: spec({ redaction: { headers: ['X Api'], queryParameters: [], disabled: false } }),
+      code: status.INVALID_ARGUMENT,
+      field: 'spec.redaction.headers[0]',
     },
     {
       name: 'unknown output',
@@ -187,6 +194,14 @@ describe('agentSessionSpec', () => {
     const error = refusal(value);
     expect(error.code).toBe(code);
     expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('should carry the json format and its redaction, and no redaction when unset', () => {
+    const redaction = { headers: ['X-Api-Key'], queryParameters: ['token'], disabled: false };
+    const json = agentSessionSpec(spec({ output: { formats: ['OUTPUT_FORMAT_JSON'] }, redaction }), buildFilter);
+    expect(json.formats).toEqual(['json']);
+    expect(json.redaction).toEqual(redaction);
+    expect(agentSessionSpec(spec(), buildFilter).redaction).toBeUndefined();
   });
 
   it('should carry window_end as milliseconds', () => {

@@ -5,6 +5,7 @@ import type { Filter__Output } from '../../proto/generated/tapedeck/agent/v1/Fil
 import type { SessionSpec__Output } from '../../proto/generated/tapedeck/agent/v1/SessionSpec.js';
 import type { IncludeEntry, OutputFormat, Protocol, RecordingRef, SessionSpec } from '../session/session-spec.js';
 import { IMPLEMENTED_FORMATS, sessionIdFor } from '../session/session-spec.js';
+import { redactionSpec } from './redaction-request.js';
 import type { BuildFilter } from './hubble-request.js';
 import { DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, INTERFACE_PATTERN, REQUEST_LIMITS, UID_PATTERN } from './limits.js';
 import { invalid, RequestError } from './request-error.js';
@@ -150,6 +151,7 @@ export function agentSessionSpec(
   const destination = exportDestination(spec.export, withCredentials);
   const stop = spec.stopCondition;
   const rotation = spec.output?.rotation;
+  const redaction = redactionSpec(spec.redaction);
   return {
     id: sessionIdFor(recording),
     recording,
@@ -185,6 +187,7 @@ export function agentSessionSpec(
     retention: retention(spec.retention),
     onStorageFull: storageFullPolicy(spec.onStorageFull),
     ...(destination && { export: destination }),
+    ...(redaction && { redaction }),
   };
 }
 

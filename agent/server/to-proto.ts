@@ -94,6 +94,13 @@ function specProto(spec: SessionSpec): SessionSpecProto {
     }),
     onStorageFull: spec.onStorageFull === 'Stop' ? 'STORAGE_FULL_POLICY_STOP' : 'STORAGE_FULL_POLICY_CONTINUE',
     ...(spec.export && { export: exportDestinationProto(spec.export) }),
+    ...(spec.redaction && {
+      redaction: {
+        headers: [...spec.redaction.headers],
+        queryParameters: [...spec.redaction.queryParameters],
+        disabled: spec.redaction.disabled,
+      },
+    }),
   };
 }
 
@@ -177,5 +184,6 @@ export function sessionProto(snapshot: SessionSnapshot, exports?: ExportView): S
     ...(snapshot.spec.export !== undefined && {
       export: exportStatusProto(exportStatus, snapshot.retention?.expiredUnexported ?? 0),
     }),
+    ...(snapshot.records && { records: { ...snapshot.records } }),
   };
 }

@@ -295,6 +295,7 @@ export class CaptureSession {
 
   snapshot(): SessionSnapshot {
     const current = this.closedFiles ?? this.writers.files().map((f: OutputFile) => this.journal.sessionFile(f));
+    const records = this.writers.recordStats();
     return {
       id: this.spec.id,
       nodeName: this.context.nodeName,
@@ -313,6 +314,7 @@ export class CaptureSession {
         lostPackets: this.journal.prior.storageLostPackets + this.storage.packets,
         lostBytes: this.journal.prior.storageLostBytes + this.storage.bytes,
       },
+      ...(records && { records }),
     };
   }
 }

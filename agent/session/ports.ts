@@ -4,7 +4,7 @@ import type { OpenCapture } from '../capture/capture-source.js';
 import type { Clock } from '../output/clock.js';
 import type { OutputFile, RecordWriter } from '../output/record-writer.js';
 import type { StoredFile, StoredSession } from '../state/stored-records.js';
-import type { OutputFormat, Rotation, SessionSpec } from './session-spec.js';
+import type { OutputFormat, RedactionSpec, Rotation, SessionSpec } from './session-spec.js';
 
 export interface WriterInterface {
   readonly name: string;
@@ -27,6 +27,10 @@ export interface WriterOptions {
   readonly rotation: Rotation;
   readonly onFileOpened?: (file: OutputFile) => void;
   readonly onFileClosed?: (file: OutputFile) => void;
+  /** Record formats (json): "namespace/name" of the Recording, set on every record. */
+  readonly recording?: string;
+  /** Record formats (json): what http records redact; absent = the defaults. */
+  readonly redaction?: RedactionSpec;
 }
 
 export type CreateWriter = (options: WriterOptions) => RecordWriter;

@@ -1,4 +1,5 @@
 // What a session reports about itself: state, statistics and files.
+import type { RecordStats } from '../output/record-writer.js';
 import type { SessionSpec } from './session-spec.js';
 import type { StopReason } from './stop-condition.js';
 
@@ -82,4 +83,6 @@ export interface SessionSnapshot {
   readonly gaps: readonly SessionGap[];
   readonly storage?: SessionStorage;
   readonly retention?: SessionRetention;
+  /** The json format's records, flows and evictions in this segment; absent without a record format. */
+  readonly records?: RecordStats;
 }

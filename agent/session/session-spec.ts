@@ -12,7 +12,7 @@ export const OutputFormat = {
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
 
 /** Formats the agent can write today; the others are rejected as unimplemented. */
-export const IMPLEMENTED_FORMATS: readonly OutputFormat[] = [OutputFormat.Pcap, OutputFormat.Pcapng];
+export const IMPLEMENTED_FORMATS: readonly OutputFormat[] = [OutputFormat.Pcap, OutputFormat.Pcapng, OutputFormat.Json];
 
 export const Protocol = {
   Any: 'ANY',
@@ -72,6 +72,16 @@ export interface SessionSpec {
   readonly retention?: Retention;
   readonly onStorageFull?: StorageFullPolicy;
   readonly export?: ExportDestination;
+  /** What the json format's http records redact; absent = the defaults (auth and cookie headers). */
+  readonly redaction?: RedactionSpec;
+}
+
+export interface RedactionSpec {
+  /** Header names redacted on top of the defaults. */
+  readonly headers: readonly string[];
+  readonly queryParameters: readonly string[];
+  /** No redaction at all, the defaults included. */
+  readonly disabled: boolean;
 }
 
 /** Local retention; 0 = none (keep until expiry / never expire). TTLs count from a file's close. */

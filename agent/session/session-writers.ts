@@ -3,7 +3,7 @@
 // later format) one writer for all interfaces (pcapng: one Interface
 // Description Block each).
 import type { CaptureStats } from '../capture/capture-source.js';
-import type { OutputFile, RecordWriter, WriteBound } from '../output/record-writer.js';
+import type { OutputFile, RecordStats, RecordWriter, WriteBound } from '../output/record-writer.js';
 import type { CreateWriter, WriterInterface, WriterOptions } from './ports.js';
 import { messageOf } from './session-captures.js';
 import { OutputFormat, type SessionSpec } from './session-spec.js';
@@ -40,6 +40,8 @@ export class SessionWriters {
       rotation: spec.rotation,
       onFileOpened: context.onFileOpened,
       onFileClosed: context.onFileClosed,
+      ...(spec.recording && { recording: `${spec.recording.namespace}/${spec.recording.name}` }),
+      ...(spec.redaction && { redaction: spec.redaction }),
     });
     try {
       for (const format of spec.formats) {
@@ -80,6 +82,21 @@ export class SessionWriters {
       files += one.files;
     }
     return { bytes, files };
+  }
+
+  /** The record formats' statistics (json), summed; undefined without one. */
+  recordStats(): RecordStats | undefined {
+    let total: RecordStats | undefined;
+    for (const { writer } of this.writers) {
+      const own = writer.recordStats?.();
+      if (!own) continue;
+      total = {
+        records: (total?.records ?? 0) + own.records,
+        flows: (total?.flows ?? 0) + own.flows,
+        evictions: (total?.evictions ?? 0) + own.evictions,
+      };
+    }
+    return total;
   }
 
   files(): OutputFile[] {

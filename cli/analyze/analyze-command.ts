@@ -1,4 +1,4 @@
-// `tapedeck analyze FILE…`: flow and DNS records from pcap/pcapng files, JSON Lines on stdout (or -o FILE).
+// `tapedeck analyze FILE…`: flow, HTTP and DNS records from pcap/pcapng files, JSON Lines on stdout (or -o FILE).
 // One engine runs across all files in order, so a capture rotated into several files keeps its flows.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { captureParserFor, createFlowEngine } from '../../core/analyzer.js';
@@ -11,6 +11,22 @@ interface AnalyzeFlags {
   format: 'json';
   output?: string;
   maxFlows?: number;
+  redactHeader: string[];
+  redactQuery: string[];
+  /** commander's --no-redact: false when given. */
+  redact: boolean;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function headerName(value: string, previous: string[] = []): string[] {
+  if (!HEADER_NAME.test(value)) throw new InvalidArgumentError('must be a header name (letters, digits, -, no spaces)');
+  return [...previous, value];
+}
+
+function queryName(value: string, previous: string[] = []): string[] {
+  if (value === '') throw new InvalidArgumentError('must not be empty');
+  return [...previous, value];
 }
 
 function positiveInt(value: string): number {
@@ -31,7 +47,10 @@ export async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<
     say(`cannot write ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return ExitCode.Output;
   }
-  const engine = createFlowEngine(output.write, flags.maxFlows ? { maxFlows: flags.maxFlows } : {});
+  const engine = createFlowEngine(output.write, {
+    ...(flags.maxFlows && { maxFlows: flags.maxFlows }),
+    redaction: { headers: flags.redactHeader, queryParameters: flags.redactQuery, disabled: !flags.redact },
+  });
   let exit: ExitCode = ExitCode.Ok;
   try {
     for (const file of files) {
@@ -72,11 +91,14 @@ export async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<
 
 export function analyzeCommand(done: (code: ExitCode) => void): Command {
   return new Command('analyze')
-    .description('Write flow and DNS records (JSON Lines) from pcap or pcapng files')
+    .description('Write flow, HTTP and DNS records (JSON Lines) from pcap or pcapng files')
     .argument('<file...>', 'capture files, read in order as one capture')
     .addOption(new Option('--format <format>', 'record format').choices(['json']).default('json'))
     .option('-o, --output <file>', 'write records to this file (written complete or not at all) instead of stdout')
     .option('--max-flows <n>', 'flows held at once before the least recently used is written', positiveInt)
+    .option('--redact-header <name>', 'also redact this HTTP header (repeatable)', headerName, [])
+    .option('--redact-query <name>', 'redact this query parameter in HTTP uris (repeatable)', queryName, [])
+    .option('--no-redact', 'record every header and query value as sent (Authorization and cookies included)')
     .addHelpText(
       'after',
       `
@@ -84,6 +106,9 @@ Examples:
   tapedeck analyze --format json capture.pcap > records.jsonl
   tapedeck analyze node-a_000000.pcapng node-a_000001.pcapng -o records.jsonl
   tapedeck analyze dns.pcap | jq 'select(.kind == "dns") | .dns.name'
+  tapedeck analyze web.pcap --redact-header X-Api-Key --redact-query token | jq 'select(.kind == "http")'
+
+HTTP records redact the values of Authorization, Proxy-Authorization, Cookie and Set-Cookie unless --no-redact.
 
 Link types: Ethernet (VLAN tags too), Linux cooked v1/v2 (capture on "any"), raw IP, BSD/OpenBSD loopback.
 ${EXIT_CODES_HELP}`,

@@ -1,4 +1,4 @@
-// How application parsers (DNS now, HTTP next) plug into the flow engine. A factory sees each new flow once
+// How application parsers (dns/, http/) plug into the flow engine. A factory sees each new flow once
 // and returns a consumer for it, or undefined. TCP consumers get the reassembled byte stream of each
 // direction in order, with gaps announced (so a parser resynchronises); UDP consumers get one call per
 // datagram. `data` is valid only during the call: a consumer that needs bytes later copies them.

@@ -7,9 +7,16 @@ export function formatTime(sec: number, nsec: number): string {
   let n = Math.floor(nsec % 1e9);
   if (!Number.isFinite(s) || s < 0) [s, n] = [0, 0];
   if (s > MAX_SECONDS) [s, n] = [MAX_SECONDS, 999_999_999];
-  const iso = new Date(s * 1000).toISOString(); // 2024-09-14T01:56:58.000Z
-  return `${iso.slice(0, 19)}.${String(n).padStart(9, '0')}Z`;
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastPrefix = new Date(s * 1000).toISOString().slice(0, 19); // 2024-09-14T01:56:58
+  }
+  return `${lastPrefix}.${String(n).padStart(9, '0')}Z`;
 }
+
+// Records come in time order, many per second: the date part is formatted once per second.
+let lastSecond = -1;
+let lastPrefix = '';
 
 /** Integer nanoseconds from (sec, nsec) a to b. */
 export function durationNs(aSec: number, aNsec: number, bSec: number, bNsec: number): number {

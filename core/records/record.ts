@@ -73,7 +73,34 @@ export interface DnsRecord extends CommonFields {
   dns: DnsFields;
 }
 
-export type TrafficRecord = FlowRecord | DnsRecord;
+export interface HttpMessageFields {
+  /** Body bytes as carried (chunked: decoded; skipped gap bytes included). */
+  contentLength: number;
+  /** Header names in Go's canonical form, values in order; redacted values read "[redacted]". */
+  header: Record<string, string[]>;
+}
+
+/** One HTTP/1.x exchange, gost's field names. */
+export interface HttpFields {
+  /** "" when the request was not seen (a response after a gap or before the capture started). */
+  method: string;
+  host: string;
+  uri: string;
+  proto: string;
+  /** Absent when no response was seen. */
+  statusCode?: number;
+  request?: HttpMessageFields;
+  response?: HttpMessageFields;
+  /** Bytes of the exchange were missing (a gap), or its request was not seen. */
+  partial?: true;
+}
+
+export interface HttpRecord extends CommonFields {
+  kind: 'http';
+  http: HttpFields;
+}
+
+export type TrafficRecord = FlowRecord | DnsRecord | HttpRecord;
 
 /** Where records go (the CLI's stdout, the agent's json writer). */
 export type RecordSink = (record: TrafficRecord) => void;

@@ -19,6 +19,7 @@ function session(extra: Partial<Session>): Session {
       retention: null,
       onStorageFull: 'STORAGE_FULL_POLICY_CONTINUE',
       export: null,
+      redaction: null,
     },
     state: 'SESSION_STATE_RUNNING',
     stopReason: 'STOP_REASON_UNSPECIFIED',
@@ -35,6 +36,7 @@ function session(extra: Partial<Session>): Session {
     bytesLostStorage: 0,
     expired: false,
     expireTime: null,
+    records: null,
     ...extra,
   };
 }

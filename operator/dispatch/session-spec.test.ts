@@ -106,6 +106,25 @@ describe('buildSessionSpec', () => {
     });
   });
 
+  it('should carry spec.output.json.redact as the session redaction, and leave it unset by default', () => {
+    const output = {
+      formats: ['json' as const],
+      rotation: { maxFileBytes: '64Mi', maxFileAge: '5m' },
+      onStorageFull: 'Continue' as const,
+    };
+    const redacting = recordingFixture({
+      output: { ...output, json: { redact: { headers: ['X-Api-Key'], queryParameters: ['token'], disabled: false } } },
+    });
+    expect(buildSessionSpec(redacting, 1, []).redaction).toEqual({
+      headers: ['X-Api-Key'],
+      queryParameters: ['token'],
+      disabled: false,
+    });
+    const off = recordingFixture({ output: { ...output, json: { redact: { disabled: true } } } });
+    expect(buildSessionSpec(off, 1, []).redaction).toEqual({ headers: [], queryParameters: [], disabled: true });
+    expect(buildSessionSpec(recordingFixture({ output }), 1, []).redaction).toBeUndefined();
+  });
+
   it('should key sessions by uid and iteration', () => {
     expect(sessionId('abc', 2)).toBe('abc-2');
     expect(toDuration(1_250)).toEqual({ seconds: 1, nanos: 250_000_000 });

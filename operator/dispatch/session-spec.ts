@@ -179,5 +179,19 @@ export function buildSessionSpec(
     retention: buildRetention(recording),
     onStorageFull: spec.output.onStorageFull === 'Stop' ? 'STORAGE_FULL_POLICY_STOP' : 'STORAGE_FULL_POLICY_CONTINUE',
     ...(exportDestination && { export: exportDestination }),
+    ...buildRedaction(recording),
+  };
+}
+
+/** spec.output.json.redact as the agent's Redaction; absent = the agent's defaults. */
+export function buildRedaction(recording: Recording): Pick<SessionSpec, 'redaction'> {
+  const redact = recording.spec.output.json?.redact;
+  if (!redact) return {};
+  return {
+    redaction: {
+      headers: redact.headers ?? [],
+      queryParameters: redact.queryParameters ?? [],
+      disabled: redact.disabled,
+    },
   };
 }

@@ -18,7 +18,9 @@ import type { IncludeEntry as _tapedeck_agent_v1_IncludeEntry, IncludeEntry__Out
 import type { ListSessionsRequest as _tapedeck_agent_v1_ListSessionsRequest, ListSessionsRequest__Output as _tapedeck_agent_v1_ListSessionsRequest__Output } from './tapedeck/agent/v1/ListSessionsRequest.js';
 import type { ListSessionsResponse as _tapedeck_agent_v1_ListSessionsResponse, ListSessionsResponse__Output as _tapedeck_agent_v1_ListSessionsResponse__Output } from './tapedeck/agent/v1/ListSessionsResponse.js';
 import type { Output as _tapedeck_agent_v1_Output, Output__Output as _tapedeck_agent_v1_Output__Output } from './tapedeck/agent/v1/Output.js';
+import type { RecordStatistics as _tapedeck_agent_v1_RecordStatistics, RecordStatistics__Output as _tapedeck_agent_v1_RecordStatistics__Output } from './tapedeck/agent/v1/RecordStatistics.js';
 import type { RecordingRef as _tapedeck_agent_v1_RecordingRef, RecordingRef__Output as _tapedeck_agent_v1_RecordingRef__Output } from './tapedeck/agent/v1/RecordingRef.js';
+import type { Redaction as _tapedeck_agent_v1_Redaction, Redaction__Output as _tapedeck_agent_v1_Redaction__Output } from './tapedeck/agent/v1/Redaction.js';
 import type { RefreshCredentialsRequest as _tapedeck_agent_v1_RefreshCredentialsRequest, RefreshCredentialsRequest__Output as _tapedeck_agent_v1_RefreshCredentialsRequest__Output } from './tapedeck/agent/v1/RefreshCredentialsRequest.js';
 import type { Retention as _tapedeck_agent_v1_Retention, Retention__Output as _tapedeck_agent_v1_Retention__Output } from './tapedeck/agent/v1/Retention.js';
 import type { Rotation as _tapedeck_agent_v1_Rotation, Rotation__Output as _tapedeck_agent_v1_Rotation__Output } from './tapedeck/agent/v1/Rotation.js';
@@ -64,7 +66,9 @@ export interface ProtoGrpcType {
         Output: MessageTypeDefinition<_tapedeck_agent_v1_Output, _tapedeck_agent_v1_Output__Output>
         OutputFormat: EnumTypeDefinition
         Protocol: EnumTypeDefinition
+        RecordStatistics: MessageTypeDefinition<_tapedeck_agent_v1_RecordStatistics, _tapedeck_agent_v1_RecordStatistics__Output>
         RecordingRef: MessageTypeDefinition<_tapedeck_agent_v1_RecordingRef, _tapedeck_agent_v1_RecordingRef__Output>
+        Redaction: MessageTypeDefinition<_tapedeck_agent_v1_Redaction, _tapedeck_agent_v1_Redaction__Output>
         RefreshCredentialsRequest: MessageTypeDefinition<_tapedeck_agent_v1_RefreshCredentialsRequest, _tapedeck_agent_v1_RefreshCredentialsRequest__Output>
         Retention: MessageTypeDefinition<_tapedeck_agent_v1_Retention, _tapedeck_agent_v1_Retention__Output>
         Rotation: MessageTypeDefinition<_tapedeck_agent_v1_Rotation, _tapedeck_agent_v1_Rotation__Output>

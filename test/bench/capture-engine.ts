@@ -19,7 +19,11 @@ import pino from 'pino';
 import type { CaptureHandle, CaptureStats } from '../../agent/capture/capture-source.js';
 import { openNativeCapture, type NativeCaptureHandle } from '../../agent/capture/native-capture.js';
 import { systemClock } from '../../agent/output/clock.js';
-import { createRecordWriter, PacketFileFormat } from '../../agent/output/create-record-writer.js';
+import {
+  createJsonRecordWriter,
+  createRecordWriter,
+  PacketFileFormat,
+} from '../../agent/output/create-record-writer.js';
 import type { RecordWriter } from '../../agent/output/record-writer.js';
 import { CaptureSession } from '../../agent/session/capture-session.js';
 import type { CreateWriter } from '../../agent/session/ports.js';
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     out: { type: 'string' }, // raw: the file; session: a directory that exists
     writer: { type: 'string', default: 'session' }, // session | raw
     format: { type: 'string', default: 'pcap' }, // session: pcap | pcapng
+    formats: { type: 'string' }, // session: comma-separated, e.g. pcap,json (overrides --format)
     snaplen: { type: 'string', default: '0' },
     'buffer-bytes': { type: 'string', default: '0' },
     'batch-count': { type: 'string' },
@@ -84,14 +89,23 @@ interface Engine {
 
 function sessionEngine(directory: string): Engine {
   mkdirSync(directory, { recursive: true });
-  const format = values.format === 'pcapng' ? OutputFormat.Pcapng : OutputFormat.Pcap;
+  const formats = (values.formats ?? values.format ?? 'pcap').split(',').map((name) => {
+    const known = Object.values(OutputFormat).find((f) => f === name.trim());
+    if (known !== OutputFormat.Pcap && known !== OutputFormat.Pcapng && known !== OutputFormat.Json) {
+      throw new Error(`--formats: ${JSON.stringify(name)} is not pcap, pcapng or json`);
+    }
+    return known;
+  });
   // As agent/main.ts does, plus an optional hash while writing (--sha256).
   const createWriter: CreateWriter = (options) => {
-    const writer: RecordWriter = createRecordWriter({
-      ...options,
-      format: format === OutputFormat.Pcapng ? PacketFileFormat.Pcapng : PacketFileFormat.Pcap,
-      sha256: values.sha256,
-    });
+    const writer: RecordWriter =
+      options.format === OutputFormat.Json
+        ? createJsonRecordWriter({ ...options, sha256: values.sha256 })
+        : createRecordWriter({
+            ...options,
+            format: options.format === OutputFormat.Pcapng ? PacketFileFormat.Pcapng : PacketFileFormat.Pcap,
+            sha256: values.sha256,
+          });
     // Everything written, fsynced and closed: the capture path ends here.
     const close: RecordWriter['close'] = (stats) =>
       writer.close(stats).finally(() => (cpuWritten = process.cpuUsage(cpuAtReady)));
@@ -107,7 +121,7 @@ function sessionEngine(directory: string): Engine {
       filter: values.filter,
       snaplen: Number(values.snaplen),
       limits: NO_LIMITS,
-      formats: [format],
+      formats,
       rotation: { maxFileBytes: 0, maxFileAgeMs: 0 },
       filePrefix: 'bench',
       labels: {},

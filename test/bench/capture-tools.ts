@@ -118,6 +118,8 @@ export interface EngineOptions {
   /** session (default): CaptureSession + the agent's writer; raw: one write per batch. */
   writer?: 'session' | 'raw';
   format?: 'pcap' | 'pcapng';
+  /** Session writer only: several formats, e.g. pcap,json (overrides format). */
+  formats?: string;
   snaplen?: number;
   bufferBytes?: number;
   batchCount?: number;
@@ -140,6 +142,7 @@ export async function startEngine(o: EngineOptions): Promise<Running<EngineResul
   args.push('--interface', o.interface, '--filter', o.filter, '--out', o.out);
   if (o.writer !== undefined) args.push('--writer', o.writer);
   if (o.format !== undefined) args.push('--format', o.format);
+  if (o.formats !== undefined) args.push('--formats', o.formats);
   if (o.snaplen !== undefined) args.push('--snaplen', String(o.snaplen));
   if (o.bufferBytes !== undefined) args.push('--buffer-bytes', String(o.bufferBytes));
   if (o.batchCount !== undefined) args.push('--batch-count', String(o.batchCount));

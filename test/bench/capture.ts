@@ -1,5 +1,5 @@
 // npm run bench:capture [-- --runs 3 --seconds 10 --buffer-bytes 33554432
-//                          --writer session|raw --format pcap|pcapng --sha256
+//                          --writer session|raw --format pcap|pcapng --formats pcap,json --sha256
 //                          --batch-bytes N --batch-count N]
 //
 // iperf3 sends 64-byte UDP datagrams over loopback as fast as it can; the
@@ -10,7 +10,7 @@
 // packets for both, the engine's peak RSS and CPU per thread, the ratios of
 // each run, and with --runs > 1 their spread.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     'batch-count': { type: 'string' },
     writer: { type: 'string', default: 'session' },
     format: { type: 'string', default: 'pcap' },
+    // Several formats at once (session writer), e.g. pcap,json: the flow engine then runs on the capture path.
+    formats: { type: 'string' },
     // The agent hashes files when they close, not while writing; --sha256 measures hashing on the capture path.
     sha256: { type: 'boolean', default: false },
     // The agent runs compiled JavaScript (dist/); --tsx runs the engine's TypeScript under tsx instead.
@@ -39,6 +41,8 @@ const runs = Number(values.runs);
 const writer = values.writer === 'raw' ? 'raw' : 'session';
 const format = writer === 'session' && values.format === 'pcapng' ? 'pcapng' : 'pcap';
 const sha256 = writer === 'session' && values.sha256;
+const formats = writer === 'session' ? values.formats : undefined;
+const formatLabel = formats ?? format;
 const dir = mkdtempSync(join(tmpdir(), 'tapedeck-bench-'));
 const compiled = values.tsx ? undefined : await compileEngine();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,6 +75,7 @@ async function runOnce(run: number): Promise<RunResult> {
     out: writer === 'raw' ? join(dir, `agent-${run}.pcap`) : join(dir, `agent-${run}`),
     writer,
     format,
+    ...(formats === undefined ? {} : { formats }),
     bufferBytes,
     sha256,
     ...(compiled === undefined ? {} : { compiled }),
@@ -90,7 +95,10 @@ async function runOnce(run: number): Promise<RunResult> {
   await sleep(1500); // tcpdump does not drain its ring on SIGINT: let its last block (1 s timeout) retire
   const reference = await tcpdump.stop();
   const agent = await engine.stop();
-  const agentFile = agent.files[0] ?? join(dir, 'missing');
+  const agentFile = agent.files.find((f) => !f.endsWith('.jsonl')) ?? join(dir, 'missing');
+  const records = agent.files
+    .filter((f) => f.endsWith('.jsonl'))
+    .reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').filter(Boolean).length, 0);
   const [agentInFile, tcpdumpInFile] = await Promise.all([
     capinfosCount(agentFile),
     capinfosCount(join(dir, `tcpdump-${run}.pcap`)),
@@ -106,7 +114,7 @@ async function runOnce(run: number): Promise<RunResult> {
     ['', 'captured', 'in file', 'dropped', 'cpu s', 'cpu s / M pkt'],
     ['sent (iperf3)', String(sent), '', '', '', ''],
     [
-      `tapedeck (${writer} ${format}${sha256 ? '+sha256' : ''})`,
+      `tapedeck (${writer} ${formatLabel}${sha256 ? '+sha256' : ''})`,
       String(agent.packetsWritten),
       String(agentInFile),
       `${agentLost} (kernel ${agent.stats.kernelDropped}, agent ${agent.stats.agentDropped})`,
@@ -128,6 +136,7 @@ async function runOnce(run: number): Promise<RunResult> {
   console.log(`duration ${seconds} s, kernel buffer ${bufferBytes} bytes on both, filter "${filter}"`);
   console.log(`rate ${Math.round(sent / seconds)} pkt/s sent; tapedeck batches ${agent.batches}`);
   console.log(`tapedeck peak RSS (VmHWM) ${(agent.peakRssKiB / 1024).toFixed(1)} MiB`);
+  if (formats?.includes('json')) console.log(`tapedeck json records ${records}`);
   const threads = Object.entries(agent.threads).filter(([, s]) => s > 0);
   console.log(`tapedeck cpu s by thread: ${threads.map(([name, s]) => `${name} ${s.toFixed(2)}`).join(', ')}`);
   console.log(`tapedeck cpu s incl. sha256 of the files at close: ${agentCpuTotal.toFixed(2)}`);

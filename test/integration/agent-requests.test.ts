@@ -183,8 +183,8 @@ describe('tapedeck-agent bad requests', () => {
       message: 'spec.output.rotation.maxFileBytes',
     },
     {
-      name: 'json output',
-      spec: { output: { formats: ['OUTPUT_FORMAT_JSON'] } },
+      name: 'dnstap output',
+      spec: { output: { formats: ['OUTPUT_FORMAT_DNSTAP'] } },
       code: status.UNIMPLEMENTED,
       message: 'spec.output.formats[0]',
     },

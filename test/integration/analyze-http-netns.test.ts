@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { FlowRecord } from '../../core/records/record.js';
+import type { FlowRecord, HttpRecord } from '../../core/records/record.js';
 import { createNetworkSet, type NetworkSet } from '../env/netns.js';
 import {
   analyze,
@@ -34,6 +34,8 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
   let network: NetworkSet | undefined;
   let file = '';
   let flows: FlowRecord[] = [];
+  let exchanges: HttpRecord[] = [];
+  let wrkRequests = 0;
   let dropped = -1;
 
   beforeAll(async () => {
@@ -45,7 +47,16 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
     try {
       await waitForOutput(http, 'listening');
       const tcpdump = await startTcpdump(server.netns, file);
-      await execInNetns(client.netns, 'wrk', ['-t', '1', '-c', '4', '-d', '1s', `http://${server.ip}:8080/`]);
+      const report = await execInNetns(client.netns, 'wrk', [
+        '-t',
+        '1',
+        '-c',
+        '4',
+        '-d',
+        '1s',
+        `http://${server.ip}:8080/`,
+      ]);
+      wrkRequests = Number(/(\d+) requests in/.exec(report)?.[1] ?? 0);
       await new Promise((r) => setTimeout(r, 300));
       dropped = await stopTcpdump(tcpdump);
     } finally {
@@ -54,6 +65,7 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
     const result = await analyze([file]);
     expect(result.code).toBe(0);
     flows = result.records.filter((r): r is FlowRecord => r.kind === 'flow' && r.network === 'tcp');
+    exchanges = result.records.filter((r): r is HttpRecord => r.kind === 'http');
   });
 
   afterAll(async () => {
@@ -111,5 +123,21 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
       expect(flow.conflicts).toBe(0);
       expect(flow.server).toMatch(/:8080$/);
     }
+  });
+
+  it("should write an http record for every request wrk completed, with the server's response sizes", () => {
+    expect(wrkRequests).toBeGreaterThan(1000);
+    const answered = exchanges.filter((r) => r.http.statusCode === 200);
+    // wrk counts the responses it read; requests still unanswered when it stopped have records too.
+    expect(answered.length).toBeGreaterThanOrEqual(wrkRequests);
+    expect(exchanges.length - answered.length).toBeLessThanOrEqual(4); // at most one in flight per connection
+    for (const r of answered) {
+      expect(r.http).toMatchObject({ method: 'GET', uri: '/', proto: 'HTTP/1.1' });
+      expect((r.http.response?.contentLength ?? 0) % 300).toBe(100);
+      expect(r.http.partial).toBeUndefined();
+    }
+    expect(new Set(exchanges.map((r) => r.flow))).toEqual(
+      new Set(flows.filter((f) => f.payload.client > 0).map((f) => f.flow)),
+    );
   });
 });

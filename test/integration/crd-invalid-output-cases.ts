@@ -26,6 +26,18 @@ export const invalidOutputCases: InvalidCase[] = [
     phrase: 'should have at least 1 items',
   },
   {
+    title: 'json options without the json format',
+    spec: { output: { formats: ['pcap'], json: { redact: { disabled: true } } } },
+    path: 'spec.output.json',
+    phrase: 'json options need the json format in formats',
+  },
+  {
+    title: 'a redacted header name that is not a token',
+    spec: { output: { formats: ['json'], json: { redact: { headers: ['X Api Key'] } } } },
+    path: 'spec.output.json.redact.headers[0]',
+    phrase: 'should match',
+  },
+  {
     title: 'a rotation size below 1Mi',
     spec: { output: { rotation: { maxFileBytes: '1Ki' } } },
     path: 'spec.output.rotation.maxFileBytes',

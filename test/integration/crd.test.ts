@@ -105,6 +105,7 @@ describe('Recording CRD', () => {
         output: {
           formats: ['json', 'dnstap'],
           dnstap: {},
+          json: { redact: { headers: ['X-Api-Key'] } },
           sinks: [{ name: 'cache', redis: { address: 'redis:6379', key: 'k', passwordSecret: { name: 'redis' } } }],
         },
         export: { s3: { bucket: 'traffic' } },
@@ -114,6 +115,7 @@ describe('Recording CRD', () => {
 
     expect(created.spec.filter?.include?.[0]?.protocol).toBe('ANY');
     expect(created.spec.output.dnstap).toEqual({ ports: [53], full: true });
+    expect(created.spec.output.json).toEqual({ redact: { headers: ['X-Api-Key'], disabled: false } });
     expect(created.spec.output.sinks?.[0]?.redis).toMatchObject({
       db: 0,
       type: 'set',

@@ -235,10 +235,14 @@ export interface StopCondition {
  */
 export interface Output {
   /**
-   * Output formats, each a set of files per node: pcap and pcapng (packets), json (one record per packet, JSON lines), dnstap (DNS messages found in the traffic, as dnstap frames) and streams (netrecord-style logs, one file per TCP connection).
+   * Output formats, each a set of files per node: pcap and pcapng (packets), json (flow, http and dns records, JSON lines), dnstap (DNS messages found in the traffic, as dnstap frames) and streams (netrecord-style logs, one file per TCP connection).
    * @default ["pcap"]
    */
   formats: OutputFormat[];
+  /**
+   * Options of the json format (flow, http and dns records).
+   */
+  json?: RecordingSpecOutputJson;
   /**
    * What a session does when the node's storage budget is full (after exported and expired files were deleted): Continue keeps it running and counts what it cannot write as lost; Stop ends it with stopReason StorageFull.
    * @default "Continue"
@@ -267,6 +271,35 @@ export const OutputFormat = {
   streams: 'streams',
 } as const;
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
+
+/**
+ * Options of the json format (flow, http and dns records).
+ */
+export interface RecordingSpecOutputJson {
+  /**
+   * Values that become "[redacted]" in http records. Authorization, Proxy-Authorization, Cookie and Set-Cookie always do unless disabled is true.
+   */
+  redact?: RecordingSpecOutputJsonRedact;
+}
+
+/**
+ * Values that become "[redacted]" in http records. Authorization, Proxy-Authorization, Cookie and Set-Cookie always do unless disabled is true.
+ */
+export interface RecordingSpecOutputJsonRedact {
+  /**
+   * More header names to redact (any case), such as X-Api-Key.
+   */
+  headers?: string[];
+  /**
+   * Query parameters whose values are redacted in the uri, such as token.
+   */
+  queryParameters?: string[];
+  /**
+   * true records every header and query value as sent, credentials included.
+   * @default false
+   */
+  disabled: boolean;
+}
 
 /**
  * When the agent closes a file and starts the next one; a closed file can be exported.

@@ -9,6 +9,7 @@ import type { File as _tapedeck_agent_v1_File, File__Output as _tapedeck_agent_v
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../../google/protobuf/Timestamp.js';
 import type { Gap as _tapedeck_agent_v1_Gap, Gap__Output as _tapedeck_agent_v1_Gap__Output } from '../../../tapedeck/agent/v1/Gap.js';
 import type { ExportStatus as _tapedeck_agent_v1_ExportStatus, ExportStatus__Output as _tapedeck_agent_v1_ExportStatus__Output } from '../../../tapedeck/agent/v1/ExportStatus.js';
+import type { RecordStatistics as _tapedeck_agent_v1_RecordStatistics, RecordStatistics__Output as _tapedeck_agent_v1_RecordStatistics__Output } from '../../../tapedeck/agent/v1/RecordStatistics.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Session {
@@ -30,6 +31,7 @@ export interface Session {
   'bytesLostStorage'?: (number | string | Long);
   'expired'?: (boolean);
   'expireTime'?: (_google_protobuf_Timestamp | null);
+  'records'?: (_tapedeck_agent_v1_RecordStatistics | null);
 }
 
 export interface Session__Output {
@@ -51,4 +53,5 @@ export interface Session__Output {
   'bytesLostStorage': (number);
   'expired': (boolean);
   'expireTime': (_google_protobuf_Timestamp__Output | null);
+  'records': (_tapedeck_agent_v1_RecordStatistics__Output | null);
 }

@@ -9,6 +9,7 @@ import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _goo
 import type { Retention as _tapedeck_agent_v1_Retention, Retention__Output as _tapedeck_agent_v1_Retention__Output } from '../../../tapedeck/agent/v1/Retention.js';
 import type { StorageFullPolicy as _tapedeck_agent_v1_StorageFullPolicy, StorageFullPolicy__Output as _tapedeck_agent_v1_StorageFullPolicy__Output } from '../../../tapedeck/agent/v1/StorageFullPolicy.js';
 import type { ExportDestination as _tapedeck_agent_v1_ExportDestination, ExportDestination__Output as _tapedeck_agent_v1_ExportDestination__Output } from '../../../tapedeck/agent/v1/ExportDestination.js';
+import type { Redaction as _tapedeck_agent_v1_Redaction, Redaction__Output as _tapedeck_agent_v1_Redaction__Output } from '../../../tapedeck/agent/v1/Redaction.js';
 
 export interface SessionSpec {
   'recording'?: (_tapedeck_agent_v1_RecordingRef | null);
@@ -23,6 +24,7 @@ export interface SessionSpec {
   'retention'?: (_tapedeck_agent_v1_Retention | null);
   'onStorageFull'?: (_tapedeck_agent_v1_StorageFullPolicy);
   'export'?: (_tapedeck_agent_v1_ExportDestination | null);
+  'redaction'?: (_tapedeck_agent_v1_Redaction | null);
 }
 
 export interface SessionSpec__Output {
@@ -38,4 +40,5 @@ export interface SessionSpec__Output {
   'retention': (_tapedeck_agent_v1_Retention__Output | null);
   'onStorageFull': (_tapedeck_agent_v1_StorageFullPolicy__Output);
   'export': (_tapedeck_agent_v1_ExportDestination__Output | null);
+  'redaction': (_tapedeck_agent_v1_Redaction__Output | null);
 }
