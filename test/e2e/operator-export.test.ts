@@ -73,6 +73,14 @@ beforeAll(async () => {
       stringData: { AWS_ACCESS_KEY_ID: facts.accessKeyId, AWS_SECRET_ACCESS_KEY: facts.secretAccessKey },
     },
   });
+  // Temporary keys (a session token) are passed to the agents as they are: wrong ones fail at the store.
+  await h.core.createNamespacedSecret({
+    namespace: h.namespace,
+    body: {
+      metadata: { name: 'revoked-session' },
+      stringData: { AWS_ACCESS_KEY_ID: 'ASIAEXPIRED', AWS_SECRET_ACCESS_KEY: 'expired', AWS_SESSION_TOKEN: 'expired' },
+    },
+  });
   await h.core.createNamespacedSecret({
     namespace: h.namespace,
     body: {
@@ -260,4 +268,53 @@ describe('operator export with real agents', () => {
     const r = await h.get('wrong-keys');
     expect(r.status?.nodes?.every((n) => n.phase === 'Pending')).toBe(true);
   }, 60_000);
+
+  it('should show credentials the store refuses in the Exported condition and an Event, keeping the files', async () => {
+    await h.create('refused', {
+      target: { nodeSelector: h.selector(), interfaces: ['eth0'] },
+      filter: { include: [{ destinationPort: PORT, protocol: 'UDP' }] },
+      stopCondition: { packetsCapturedCount: 500 },
+      schedule: { duration: '2m' },
+      output: { formats: ['pcap'] },
+      export: {
+        s3: {
+          bucket: BUCKET,
+          endpoint: s3Endpoint,
+          forcePathStyle: true,
+          region: s3Facts().region,
+          credentialsSecret: { name: 'revoked-session' },
+        },
+      },
+    });
+    await waitFor('3 nodes capturing', async () => {
+      const r = await h.get('refused');
+      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 3 ? true : undefined;
+    });
+    await sendTraffic();
+    const failing = await waitFor(
+      'Exported=False ExportFailing',
+      async () => {
+        const r = await h.get('refused');
+        const c = r.status?.conditions?.find((x) => x.type === 'Exported');
+        return c?.reason === 'ExportFailing' ? r : undefined;
+      },
+      60_000,
+    );
+    const condition = failing.status?.conditions?.find((x) => x.type === 'Exported');
+    expect(condition?.message).toContain('TD_ERR_EXPORT_DENIED');
+    expect(failing.status?.phase).toBe('Exporting');
+    const event = await waitFor('an ExportFailed Warning Event', async () => {
+      const list = await h.core.listNamespacedEvent({ namespace: h.namespace });
+      return list.items.find((e) => e.involvedObject.name === 'refused' && e.reason === 'ExportFailed');
+    });
+    expect(event.type).toBe('Warning');
+    // The files stay on the nodes, waiting for credentials that work.
+    for (const row of failing.status?.nodes ?? []) {
+      expect(row.export?.filesExported).toBe(0);
+      for (const f of row.files ?? []) {
+        const found = await run('find', [dir, '-name', f.name ?? '-']);
+        expect(found.stdout.trim()).not.toBe('');
+      }
+    }
+  }, 120_000);
 });

@@ -112,7 +112,7 @@ describe('operator with an agent out of storage', () => {
     expect(row).toMatchObject({ phase: 'Capturing', message: expect.stringMatching(/^Storage full: /) });
     expect(row?.packetsLost ?? 0).toBeGreaterThan(0);
     expect(r.status?.conditions?.find((c) => c.type === 'StorageFull')?.message).toContain(full.name);
-    const [event] = await h.eventsWith('storage-full', ['StorageFull']);
+    const event = (await h.eventsWith('storage-full', ['StorageFull'])).find((e) => e.reason === 'StorageFull');
     expect(event).toMatchObject({ type: 'Warning', reason: 'StorageFull' });
     process.stderr.write(
       `operator-storage: ${row?.packetsCaptured} captured, ${row?.packetsLost} lost; row "${row?.message}"; event "${event?.message}"\n`,

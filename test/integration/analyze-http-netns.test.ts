@@ -101,15 +101,20 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
 
   it('should count the payload tcpflow reassembles per direction', async () => {
     const sizes = await tcpflowSizes(file, await mkdtemp(path.join(dir, 'tcpflow-')));
-    // tcpflow writes no file for a direction without payload (wrk's connect-only probe connection).
+    // tcpflow writes no file for a direction without payload (wrk's connect-only probe connection). A
+    // direction with a gap (tcpdump dropped its packets on a loaded machine) is smaller than tcpflow's file,
+    // which keeps the hole as bytes: exact where the capture is complete, smaller where it is not.
     for (const flow of flows) {
-      expect(flow.payload.client, `${flow.client} -> ${flow.server}`).toBe(
-        sizes.get(`${flow.client}-${flow.server}`) ?? 0,
-      );
-      expect(flow.payload.server, `${flow.server} -> ${flow.client}`).toBe(
-        sizes.get(`${flow.server}-${flow.client}`) ?? 0,
-      );
+      for (const [side, from, to] of [
+        ['client', flow.client, flow.server],
+        ['server', flow.server, flow.client],
+      ] as const) {
+        const tcpflow = sizes.get(`${from}-${to}`) ?? 0;
+        if (flow.gaps[side] === 0) expect(flow.payload[side], `${from} -> ${to}`).toBe(tcpflow);
+        else expect(flow.payload[side], `${from} -> ${to} (${flow.gaps[side]} gaps)`).toBeLessThan(tcpflow);
+      }
     }
+    if (dropped === 0) expect(flows.every((f) => f.gaps.client === 0 && f.gaps.server === 0)).toBe(true);
     expect(flows.filter((f) => f.payload.server > 100_000).length).toBeGreaterThanOrEqual(4);
   });
 
@@ -128,13 +133,16 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
   it("should write an http record for every request wrk completed, with the server's response sizes", () => {
     expect(wrkRequests).toBeGreaterThan(1000);
     const answered = exchanges.filter((r) => r.http.statusCode === 200);
-    // wrk counts the responses it read; requests still unanswered when it stopped have records too.
-    expect(answered.length).toBeGreaterThanOrEqual(wrkRequests);
+    // wrk counts the responses it read; requests still unanswered when it stopped have records too. Where
+    // tcpdump dropped packets (a gap), the exchanges inside it cannot have records: count only then.
+    const gapped = flows.some((f) => f.gaps.client + f.gaps.server > 0);
+    if (!gapped) expect(answered.length).toBeGreaterThanOrEqual(wrkRequests);
+    else expect(answered.length).toBeGreaterThan(wrkRequests * 0.9);
     expect(exchanges.length - answered.length).toBeLessThanOrEqual(4); // at most one in flight per connection
     for (const r of answered) {
       expect(r.http).toMatchObject({ method: 'GET', uri: '/', proto: 'HTTP/1.1' });
       expect((r.http.response?.contentLength ?? 0) % 300).toBe(100);
-      expect(r.http.partial).toBeUndefined();
+      if (!gapped) expect(r.http.partial).toBeUndefined();
     }
     expect(new Set(exchanges.map((r) => r.flow))).toEqual(
       new Set(flows.filter((f) => f.payload.client > 0).map((f) => f.flow)),

@@ -154,6 +154,8 @@ describe('tenancy with the real operator and agents', () => {
             filter: { bpf: `udp port ${PORT}` },
             schedule: { duration: '2m' },
             output: { formats: ['pcap'] },
+            // The file is read after the Recording is deleted (Delete, the default, would remove it).
+            retention: { onDelete: { local: 'Retain' } },
           },
         },
       })) as { metadata: { uid: string } };
