@@ -138,8 +138,11 @@ describe('tapedeck analyze on HTTP traffic between network namespaces', () => {
     const gapped = flows.some((f) => f.gaps.client + f.gaps.server > 0);
     if (!gapped) expect(answered.length).toBeGreaterThanOrEqual(wrkRequests);
     else expect(answered.length).toBeGreaterThan(wrkRequests * 0.9);
-    expect(exchanges.length - answered.length).toBeLessThanOrEqual(4); // at most one in flight per connection
+    // At most one in flight per connection (a gap can cost a response too).
+    if (!gapped) expect(exchanges.length - answered.length).toBeLessThanOrEqual(4);
     for (const r of answered) {
+      // An exchange a gap damaged is flagged partial (its request may be lost: no method); the others are whole.
+      if (gapped && r.http.partial === true) continue;
       expect(r.http).toMatchObject({ method: 'GET', uri: '/', proto: 'HTTP/1.1' });
       expect((r.http.response?.contentLength ?? 0) % 300).toBe(100);
       if (!gapped) expect(r.http.partial).toBeUndefined();
