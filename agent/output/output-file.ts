@@ -13,7 +13,8 @@ import type { OutputFile } from './record-writer.js';
 import { UNLIMITED_LEDGER, type StorageLedger } from './storage-ledger.js';
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL; // libuv adds O_CLOEXEC
-const FILE_MODE = 0o640;
+// Captures are wiretaps: readable by the agent alone (the agent also sets umask 077).
+const FILE_MODE = 0o600;
 /** Suffix of the hidden name a file has until its header is written. */
 export const PARTIAL_SUFFIX = '.partial';
 

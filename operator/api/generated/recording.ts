@@ -64,7 +64,7 @@ export interface RecordingSpec {
    */
   retention: Retention;
   /**
-   * Where closed files are uploaded, under <prefix>/<namespace>/<recording>/<iteration>/<node>/. At most one destination; absent uses the chart's default destination, if any.
+   * Where closed files are uploaded, under <prefix>/<namespace>/<recording>/<uid8>/<iteration>/<node>/ (uid8: the first 8 hex digits of the uid, so a re-created Recording never overwrites an old run). At most one destination; absent uses the chart's default destination, if any.
    */
   export?: Export;
 }
@@ -495,7 +495,7 @@ export interface RecordingSpecRetentionOnDelete {
 }
 
 /**
- * Where closed files are uploaded, under <prefix>/<namespace>/<recording>/<iteration>/<node>/. At most one destination; absent uses the chart's default destination, if any.
+ * Where closed files are uploaded, under <prefix>/<namespace>/<recording>/<uid8>/<iteration>/<node>/ (uid8: the first 8 hex digits of the uid, so a re-created Recording never overwrites an old run). At most one destination; absent uses the chart's default destination, if any.
  */
 export interface Export {
   /**
