@@ -2,8 +2,8 @@
 // is one read chunk and one pending packet per input, whatever the inputs' sizes. Each (input,
 // interface) becomes one output interface, named by the caller (e.g. "<node>/<interface>"), declared
 // just before its first packet.
-import { enhancedPacket, interfaceDescription, sectionHeader } from './pcapng-encoder.js';
-import type { MergePacket, PacketSource } from './packet-source.js';
+import { enhancedPacketLength, interfaceDescription, sectionHeader, writeEnhancedPacket } from './pcapng-encoder.js';
+import { NEED_READ, type MergePacket, type PacketSource } from './packet-source.js';
 
 export interface ByteSink {
   write(data: Buffer): Promise<void>;
@@ -82,36 +82,63 @@ export async function mergeToPcapng(
     const packet = await inputs[i]!.source.next();
     if (packet) heap.push({ input: i, packet });
   }
-  const ids = new Map<string, number>();
+  // Output interface ids per input, keyed by interface index and link type.
+  const ids = inputs.map(() => new Map<number, number>());
   const names: string[] = [];
-  let pending: Buffer[] = [sectionHeader('tapedeck fetch', comment)];
-  let pendingBytes = pending[0]!.length;
+  // Blocks are written straight into one buffer, handed to the sink when full (the sink keeps it: a
+  // new one is taken for the next batch).
+  let buffer = Buffer.allocUnsafe(FLUSH_BYTES * 2);
+  let used = 0;
+  const append = (block: Buffer): void => {
+    block.copy(buffer, used);
+    used += block.length;
+  };
+  const flush = async (): Promise<void> => {
+    const full = buffer.subarray(0, used);
+    buffer = Buffer.allocUnsafe(FLUSH_BYTES * 2);
+    used = 0;
+    await out.write(full);
+  };
+  append(sectionHeader('tapedeck fetch', comment));
   let packets = 0;
   while (heap.items.length > 0) {
     const top = heap.items[0]!;
     const { packet } = top;
-    const ifKey = `${top.input}:${packet.interfaceIndex}:${packet.linkType}`;
-    let id = ids.get(ifKey);
+    const key = packet.interfaceIndex * 0x10000 + packet.linkType;
+    let id = ids[top.input]!.get(key);
     if (id === undefined) {
       id = names.length;
       const { name, description } = inputs[top.input]!.interfaceName(packet.interfaceIndex);
-      ids.set(ifKey, id);
+      ids[top.input]!.set(key, id);
       names.push(name);
-      pending.push(interfaceDescription(packet.linkType, name, description));
+      const idb = interfaceDescription(packet.linkType, name, description);
+      if (used + idb.length > buffer.length) await flush();
+      append(idb);
     }
-    const block = enhancedPacket(id, packet.tsSec, packet.tsNsec, packet.data, packet.originalLength);
-    pending.push(block);
-    pendingBytes += block.length;
+    const length = enhancedPacketLength(packet.captured);
+    if (used + length > buffer.length) {
+      if (used > 0) await flush();
+      if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+    }
+    used = writeEnhancedPacket(
+      buffer,
+      used,
+      id,
+      packet.tsSec,
+      packet.tsNsec,
+      packet.buf,
+      packet.offset,
+      packet.captured,
+      packet.originalLength,
+    );
     packets++;
-    if (pendingBytes >= FLUSH_BYTES) {
-      await out.write(Buffer.concat(pending));
-      pending = [];
-      pendingBytes = 0;
-    }
-    const next = await inputs[top.input]!.source.next();
+    if (used >= FLUSH_BYTES) await flush();
+    const source = inputs[top.input]!.source;
+    let next = source.take();
+    if (next === NEED_READ) next = await source.next();
     if (next) heap.replaceTop({ input: top.input, packet: next });
     else heap.popTop();
   }
-  if (pending.length > 0) await out.write(Buffer.concat(pending));
+  if (used > 0) await flush();
   return { packets, interfaces: names };
 }

@@ -16,10 +16,15 @@ export interface MergePacket {
   /** The interface's index within its file (pcap: 0). */
   readonly interfaceIndex: number;
   readonly originalLength: number;
-  readonly data: Buffer;
+  /** The captured bytes are buf[offset, offset + captured): a view into the read buffer, no copy. */
+  readonly buf: Buffer;
+  readonly offset: number;
+  readonly captured: number;
 }
 
 export const READ_CHUNK = 256 * 1024;
+/** take(): nothing is buffered, call next(). */
+export const NEED_READ = Symbol('need-read');
 
 export class PacketSource {
   private readonly queue: MergePacket[] = [];
@@ -35,6 +40,15 @@ export class PacketSource {
     /** Names the input in errors. */
     readonly name: string,
   ) {}
+
+  /**
+   * The next packet if it is already read (no promise per packet), NEED_READ when next() must read more.
+   * Its data is valid until the next call of next() or take() that reads.
+   */
+  take(): MergePacket | undefined | typeof NEED_READ {
+    if (this.head < this.queue.length) return this.queue[this.head++];
+    return this.eof ? undefined : NEED_READ;
+  }
 
   /** The next packet in file order, or undefined at the end. Throws CaptureError on damage. */
   async next(): Promise<MergePacket | undefined> {
@@ -72,7 +86,10 @@ export class PacketSource {
             linkType,
             interfaceIndex: interfaceIndex ?? 0,
             originalLength: original,
-            data: Buffer.from(data.subarray(offset, offset + captured)),
+            // Where the bytes are, not a copy: the buffer is only refilled once every queued packet was taken.
+            buf: data,
+            offset,
+            captured,
           });
         },
       });

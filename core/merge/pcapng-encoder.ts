@@ -70,17 +70,48 @@ export function enhancedPacket(
   data: Buffer,
   originalLength: number,
 ): Buffer {
-  const length = 32 + pad4(data.length);
-  const out = Buffer.alloc(length);
-  const ns = BigInt(tsSec) * 1_000_000_000n + BigInt(tsNsec);
-  out.writeUInt32LE(EPB, 0);
-  out.writeUInt32LE(length, 4);
-  out.writeUInt32LE(interfaceId, 8);
-  out.writeUInt32LE(Number(ns >> 32n), 12);
-  out.writeUInt32LE(Number(ns & 0xffffffffn), 16);
-  out.writeUInt32LE(data.length, 20);
-  out.writeUInt32LE(originalLength, 24);
-  data.copy(out, 28);
-  out.writeUInt32LE(length, length - 4);
+  const out = Buffer.alloc(enhancedPacketLength(data.length));
+  writeEnhancedPacket(out, 0, interfaceId, tsSec, tsNsec, data, 0, data.length, originalLength);
   return out;
+}
+
+export function enhancedPacketLength(captured: number): number {
+  return 32 + pad4(captured);
+}
+
+/**
+ * Writes an enhanced packet block into `out` at `at` (room for enhancedPacketLength bytes) and
+ * returns the offset after it: the merge writes every block straight into one output buffer.
+ */
+export function writeEnhancedPacket(
+  out: Buffer,
+  at: number,
+  interfaceId: number,
+  tsSec: number,
+  tsNsec: number,
+  data: Buffer,
+  dataOffset: number,
+  captured: number,
+  originalLength: number,
+): number {
+  const length = enhancedPacketLength(captured);
+  // ns = tsSec × 10⁹ + tsNsec needs 61 bits: split in 16-bit steps so every product stays exact in a
+  // double (no BigInt per packet).
+  const low16 = tsSec % 0x10000;
+  const x = low16 * 1e9 + tsNsec;
+  const z = ((tsSec - low16) / 0x10000) * 1e9 + Math.floor(x / 0x10000);
+  const high = Math.floor(z / 0x10000);
+  const low = (z % 0x10000) * 0x10000 + (x % 0x10000);
+  out.writeUInt32LE(EPB, at);
+  out.writeUInt32LE(length, at + 4);
+  out.writeUInt32LE(interfaceId, at + 8);
+  out.writeUInt32LE(high, at + 12);
+  out.writeUInt32LE(low, at + 16);
+  out.writeUInt32LE(captured, at + 20);
+  out.writeUInt32LE(originalLength, at + 24);
+  data.copy(out, at + 28, dataOffset, dataOffset + captured);
+  // Padding is zeroed: a reused output buffer holds old bytes.
+  out.fill(0, at + 28 + captured, at + length - 4);
+  out.writeUInt32LE(length, at + length - 4);
+  return at + length;
 }

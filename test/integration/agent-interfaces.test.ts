@@ -111,7 +111,10 @@ describe('tapedeck-agent with two interfaces in one session', { timeout: 120_000
       .reduce<Record<string, number>>((counts, name) => ({ ...counts, [name]: (counts[name] ?? 0) + 1 }), {});
     expect(perInterface).toEqual({ eth0: PACKETS, eth1: PACKETS });
 
-    const pcaps = final.files.filter((f) => f.format === 'OUTPUT_FORMAT_PCAP');
+    // A pcap file per interface; the two open at the first packet of each, in either order.
+    const pcaps = final.files
+      .filter((f) => f.format === 'OUTPUT_FORMAT_PCAP')
+      .sort((a, b) => (a.interfaces[0] ?? '').localeCompare(b.interfaces[0] ?? ''));
     expect(pcaps.map((f) => f.interfaces)).toEqual([['eth0'], ['eth1']]);
     for (const [i, file] of pcaps.entries()) {
       expect(await tsharkCount(file.path, `ip.src == ${LINKS[i]!.peer} && udp.dstport == ${PORT}`)).toBe(PACKETS);
