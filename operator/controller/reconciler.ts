@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { DispatchError, DispatchErrorCode } from '../dispatch/agent-client.js';
 import type { AgentClient, SessionReport, StopReason } from '../dispatch/agent-client.js';
-import { buildSessionFilter, buildSessionSpec, sessionId } from '../dispatch/session-spec.js';
+import { buildSessionFilter, buildSessionSpec } from '../dispatch/session-spec.js';
 import type { OperatorMetrics } from '../ops/metrics.js';
 import { announceRunning } from './announce-running.js';
 import { decide } from './decide.js';
@@ -26,6 +26,7 @@ import type { NodeInfo, PodInfo } from './targets.js';
 import type { Outcome } from './work-queue.js';
 import type { ExportGrants } from '../export/export-grants.js';
 import { exporting } from './export-status.js';
+import { CredentialRefresh } from './credential-refresh.js';
 
 export interface TargetSource {
   nodeInfos(): NodeInfo[];
@@ -53,8 +54,6 @@ export interface ReconcilerDeps {
   exports?: ExportGrants;
 }
 
-/** A session's credentials are not refreshed more often than this (a refresh that failed waits too). */
-const REFRESH_INTERVAL_MS = 30_000;
 /** How often a Recording whose files are still uploading is looked at again. */
 const EXPORT_REFRESH_MS = 5_000;
 
@@ -82,12 +81,19 @@ export class Reconciler {
   private readonly lastWrite = new Map<string, number>();
   /** Per Recording uid: every row last written (folded ones too) and the rows status lists, to recognise it. */
   private readonly memory = new Map<string, { listed: unknown; rows: NodeRow[] }>();
-  /** Last credentials refresh per "<uid>-<iteration>/<node>". */
-  private readonly refreshed = new Map<string, number>();
+  private readonly credentials: CredentialRefresh | undefined;
   private readonly gaps = new ClosedGapTally();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? Date.now;
+    this.credentials =
+      deps.exports &&
+      new CredentialRefresh({
+        grants: deps.exports,
+        agents: deps.agents,
+        metrics: deps.metrics,
+        emit: (recording, event, log) => this.emit(recording, event, log),
+      });
   }
 
   async reconcile(key: string): Promise<Outcome> {
@@ -104,7 +110,9 @@ export class Reconciler {
     const targets = resolveTargets(recording, nodeInfos, this.deps.cluster.podInfos());
     const concerned = new Set([...targets.map((t) => t.node), ...(recording.status?.nodes ?? []).map((r) => r.name)]);
     const reports = await this.gather([...concerned]);
-    await this.refreshCredentials(recording, reports, log);
+    if (this.credentials !== undefined && this.deps.mayAct?.() !== false) {
+      await this.credentials.refresh(recording, reports, this.deps.leaderEpoch?.() ?? 0, this.now(), log);
+    }
     const nodes = new Set(nodeInfos.map((n) => n.name));
     const outcomes: Outcomes = { failures: [], rejected: new Map() };
     const memory = this.memory.get(uid);
@@ -180,6 +188,7 @@ export class Reconciler {
         metrics.sessionsRunning.remove({ namespace, recording: name });
         metrics.nodeGaps.remove({ namespace, recording: name });
         this.calls.forget(`${uid}/`);
+        this.credentials?.forget(uid);
         this.lastWrite.delete(uid);
         this.memory.delete(uid);
         this.gaps.forget(uid);
@@ -255,9 +264,7 @@ export class Reconciler {
         const grant = await this.deps.exports?.grantFor(recording, action.iteration, action.node);
         const spec = buildSessionSpec(recording, action.iteration, action.podIPs, action.deadline, grant?.destination);
         result = await agents.startSession(action.node, spec, epoch, grant?.credentials);
-        if (grant?.credentials !== undefined) {
-          this.refreshed.set(`${sessionId(uid, action.iteration)}/${action.node}`, this.now());
-        }
+        if (grant?.credentials !== undefined) this.credentials?.started(uid, action.iteration, action.node, this.now());
         nodeLog.info({ epoch, export: grant?.destination !== undefined }, 'Started capture');
       } else if (action.kind === 'update') {
         const key = { recordingUid: uid, iteration: action.iteration };
@@ -306,58 +313,6 @@ export class Reconciler {
     if (report === undefined || !report.reachable) return;
     const others = report.sessions.filter((s) => !(s.recordingUid === uid && s.iteration === result.iteration));
     reports.set(action.node, { reachable: true, sessions: [...others, result] });
-  }
-
-  /**
-   * Sends new credentials to every session of `recording` that still uploads and whose credentials
-   * expire soon, or that has none (its agent restarted). A failure is a Warning Event and retried.
-   */
-  private async refreshCredentials(
-    recording: RecordingView,
-    reports: Map<string, AgentReport>,
-    log: Logger,
-  ): Promise<void> {
-    const grants = this.deps.exports;
-    if (grants === undefined || this.deps.mayAct?.() === false) return;
-    const uid = recording.metadata.uid ?? '';
-    const epoch = this.deps.leaderEpoch?.() ?? 0;
-    const now = this.now();
-    const work: Promise<void>[] = [];
-    for (const [node, report] of reports) {
-      if (!report.reachable) continue;
-      for (const session of report.sessions) {
-        const e = session.export;
-        if (session.recordingUid !== uid || e === undefined || e.manifestComplete) continue;
-        const noCredentials = e.lastErrorCode === 'TD_ERR_EXPORT_NO_CREDENTIALS';
-        if (!noCredentials && !grants.dueForRefresh(e.credentialsExpiry)) continue;
-        const key = `${sessionId(uid, session.iteration)}/${node}`;
-        if (now - (this.refreshed.get(key) ?? -Infinity) < REFRESH_INTERVAL_MS) continue;
-        this.refreshed.set(key, now);
-        work.push(
-          (async () => {
-            try {
-              const grant = await grants.grantFor(recording, session.iteration, node);
-              if (grant?.credentials === undefined) return; // ambient: nothing to send
-              const key = { recordingUid: uid, iteration: session.iteration };
-              await this.deps.agents.refreshCredentials(node, key, grant.credentials, epoch);
-              log.info(
-                { node, iteration: session.iteration, reason: noCredentials ? 'none held' : 'expiring' },
-                'Refreshed export credentials',
-              );
-            } catch (error) {
-              this.deps.metrics.errors.inc({ kind: 'credentials' });
-              log.warn({ err: error, node }, 'Cannot refresh export credentials');
-              await this.emit(
-                recording,
-                { type: 'Warning', reason: 'CredentialsRefreshFailed', message: `Node ${node}: ${message(error)}` },
-                log,
-              );
-            }
-          })(),
-        );
-      }
-    }
-    await Promise.all(work);
   }
 
   private async emit(recording: RecordingView, event: RecordingEvent, log: Logger): Promise<void> {

@@ -11,7 +11,7 @@
 import { runKeyPrefix } from '../../core/manifest/object-key.js';
 import type { RecordingView } from '../controller/recording-view.js';
 import type { SessionExportCredentials, SessionExportDestination } from '../dispatch/agent-proto.js';
-import { buildExportDestination } from '../dispatch/session-spec.js';
+import { buildExportDestination, toTimestamp } from '../dispatch/session-spec.js';
 import { mintAccessToken, parseServiceAccountKey } from './gcs-access-token.js';
 import { assumeRoleForPrefix, MIN_SESSION_SECONDS } from './s3-session-credentials.js';
 import type { ExportDefaultsFile } from './export-defaults.js';
@@ -159,8 +159,4 @@ function defaultDestination(defaults: ExportDefaultsFile): SessionExportDestinat
     return { gcs: { bucket: gcs.bucket, prefix: gcs.prefix ?? '', endpoint: gcs.endpoint ?? '' } };
   }
   return undefined;
-}
-
-function toTimestamp(ms: number): { seconds: number; nanos: number } {
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
