@@ -56,8 +56,21 @@ export interface AgentServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
-  if (!tls) return ServerCredentials.createInsecure();
+/** How long the agent waits for its first read of the certificate files before it gives up starting. */
+const CERT_LOAD_TIMEOUT_MS = 30_000;
+
+export interface AgentServerCredentials {
+  readonly credentials: ServerCredentials;
+  /**
+   * Resolves once the certificate files have been read and the server holds them: until then grpc-js
+   * resets every connection ("unloaded credentials"), so the agent says it serves only after this.
+   * Call after bindAsync (binding starts the first read).
+   */
+  loaded(): Promise<void>;
+}
+
+export function serverCredentials(tls: ServerTls | undefined): AgentServerCredentials {
+  if (!tls) return { credentials: ServerCredentials.createInsecure(), loaded: () => Promise.resolve() };
   // The files are watched: new connections use a rotated certificate, key or CA; open ones keep theirs.
   const files = new experimental.FileWatcherCertificateProvider({
     certificateFile: tls.cert,
@@ -66,7 +79,41 @@ export function serverCredentials(tls: ServerTls | undefined): ServerCredentials
     refreshIntervalMs: tls.refreshMs ?? CERT_REFRESH_MS,
   });
   // requireClientCertificate = true: a client without a certificate signed by the CA fails the handshake.
-  return experimental.createCertificateProviderServerCredentials(files, files, true);
+  const credentials = experimental.createCertificateProviderServerCredentials(files, files, true);
+  return { credentials, loaded: () => certificatesLoaded(files, tls) };
+}
+
+/**
+ * The provider notifies its listeners in the order they were added, identity before CA; the server's own
+ * listeners were added at bind, so when ours hear of both, the server has set its secure context.
+ */
+function certificatesLoaded(files: experimental.FileWatcherCertificateProvider, tls: ServerTls): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let identity = false;
+    let ca = false;
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      files.removeIdentityCertificateListener(onIdentity);
+      files.removeCaCertificateListener(onCa);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onIdentity = (update: experimental.IdentityCertificateUpdate | null): void => {
+      if (!update) return done(new Error(`cannot read the TLS certificate ${tls.cert} or key ${tls.key}`));
+      identity = true;
+    };
+    const onCa = (update: experimental.CaCertificateUpdate | null): void => {
+      if (!update) return done(new Error(`cannot read the TLS CA bundle ${tls.ca}`));
+      ca = true;
+      if (identity && ca) done();
+    };
+    const timer = setTimeout(
+      () => done(new Error(`the TLS files were not read within ${CERT_LOAD_TIMEOUT_MS} ms`)),
+      CERT_LOAD_TIMEOUT_MS,
+    );
+    files.addIdentityCertificateListener(onIdentity);
+    files.addCaCertificateListener(onCa);
+  });
 }
 
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
@@ -101,11 +148,16 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       ...(options.deleteRun && { deleteRun: options.deleteRun }),
     }),
   );
+  const { credentials, loaded } = serverCredentials(options.tls);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, serverCredentials(options.tls), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
+    server.bindAsync(options.listen, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
+  try {
+    await loaded();
+  } catch (error) {
+    server.forceShutdown();
+    throw error;
+  }
   return {
     port,
     shutdown: (graceMs) =>
