@@ -2,7 +2,7 @@
 // tapedeck-agent: the node agent. Serves Hubble's recorder API and tapedeck's
 // AgentService over gRPC (mTLS unless --insecure), runs capture sessions and
 // finalises every open file on SIGTERM/SIGINT before exiting 0.
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { openCapture } from './capture/native-capture.js';
@@ -44,11 +44,43 @@ function writerFactory(ledger: StorageLedger): CreateWriter {
   };
 }
 
-/** The TLS files, read once here so that a missing or unreadable one fails at start with its name. */
-async function readTls(config: AgentConfig): Promise<ServerTls | undefined> {
+/** How often the agent looks again for TLS files that are not there yet, and how often it says so. */
+const TLS_WAIT_POLL_MS = 2_000;
+const TLS_WAIT_LOG_MS = 30_000;
+
+/**
+ * The TLS files, read once here so that an unreadable one fails at start with its name. Files that do not
+ * exist yet are waited for: with the chart's issuer the operator fills the agents' Secret after install,
+ * and the kubelet then writes it into the mounted volume.
+ */
+async function readTls(config: AgentConfig, logger: Logger): Promise<ServerTls | undefined> {
   if (!config.tls) return undefined;
-  await Promise.all([readFile(config.tls.cert), readFile(config.tls.key), readFile(config.tls.ca)]);
+  const files = [config.tls.cert, config.tls.key, config.tls.ca];
+  let lastLog = 0;
+  for (;;) {
+    const missing = await missingFiles(files);
+    if (missing.length === 0) break;
+    if (Date.now() - lastLog >= TLS_WAIT_LOG_MS) {
+      lastLog = Date.now();
+      logger.warn({ missing }, 'Waiting for the TLS files (with the chart, the operator issues them into the Secret)');
+    }
+    await new Promise((resolve) => setTimeout(resolve, TLS_WAIT_POLL_MS));
+  }
+  await Promise.all(files.map((file) => readFile(file)));
   return config.tls;
+}
+
+/** Files that do not exist or are empty (the chart's agent Secret before the operator fills it). */
+async function missingFiles(files: readonly string[]): Promise<string[]> {
+  const present = await Promise.all(
+    files.map((file) =>
+      stat(file).then(
+        (info) => info.size > 0,
+        (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+      ),
+    ),
+  );
+  return files.filter((_, i) => !present[i]);
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {
@@ -71,7 +103,7 @@ async function serve(config: AgentConfig, logger: Logger): Promise<number> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await chmod(config.dataDir, 0o700);
   const store = StateStore.open(path.join(config.dataDir, STATE_DIR));
-  const tls = await readTls(config);
+  const tls = await readTls(config, logger);
   if (!tls) logger.warn('Serving without TLS (--insecure): for local development only');
   const credentials = new CredentialVault();
   const exports = new ExportService({

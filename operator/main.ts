@@ -3,7 +3,7 @@
 // agents. Campaigns for a Lease, serves /metrics, /healthz and /readyz, and on
 // SIGTERM/SIGINT finishes in-flight reconciles and releases the Lease.
 import { readFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { FlagError, USAGE, parseFlags } from './config/flags.js';
@@ -11,6 +11,8 @@ import type { OperatorConfig } from './config/flags.js';
 import { Controller } from './controller/controller.js';
 import { GrpcAgentClient } from './dispatch/grpc-agent-client.js';
 import type { AgentTlsFiles } from './dispatch/agent-identity.js';
+import { CertificateAuthority } from './identity/certificate-authority.js';
+import { IdentityIssuer } from './identity/identity-issuer.js';
 import { CertificateExpiry } from './ops/cert-expiry.js';
 import { startHttpServer } from './ops/http-server.js';
 import { LeaderElector } from './ops/leader-election.js';
@@ -46,8 +48,33 @@ function nextSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** With --issuer-*: the operator's own certificate files exist before readTls() reads them. */
+async function startIssuer(
+  config: OperatorConfig,
+  kubeConfig: KubeConfig,
+  log: Logger,
+): Promise<IdentityIssuer | undefined> {
+  const issuer = config.issuer;
+  if (issuer === undefined) return undefined;
+  const [caCert, caKey] = await Promise.all([readFile(issuer.caCert, 'utf8'), readFile(issuer.caKey, 'utf8')]);
+  const identities = new IdentityIssuer({
+    ca: await CertificateAuthority.load(caCert, caKey),
+    secrets: kubeConfig.makeApiClient(CoreV1Api),
+    namespace: config.namespace,
+    agentSecret: issuer.agentSecret,
+    agentName: config.tls?.serverName ?? 'tapedeck-agent',
+    operatorIdentity: issuer.operatorIdentity,
+    ownDir: issuer.ownDir,
+    validityMs: issuer.validityDays * 86_400_000,
+    log: log.child({ component: 'identity' }),
+  });
+  await identities.start();
+  return identities;
+}
+
 async function run(config: OperatorConfig, log: Logger): Promise<number> {
   const kubeConfig = loadKubeConfig(config);
+  const identities = await startIssuer(config, kubeConfig, log);
   const tls = await readTls(config);
   if (tls === undefined) log.warn('Talking to agents without TLS (--insecure): for local development only');
   const metrics = new OperatorMetrics(true);
@@ -137,6 +164,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<number> {
   await elector?.stop();
   await controller.stop();
   agentClient?.close();
+  identities?.stop();
   expiry.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   log.info('Stopped');

@@ -46,6 +46,44 @@ describe('parseFlags', () => {
     });
   });
 
+  it('should issue certificates from a CA into its identity dir and the agent Secret instead of reading --tls-*', () => {
+    const config = parseFlags(
+      [
+        ...['--issuer-ca-cert', '/ca/tls.crt', '--issuer-ca-key', '/ca/tls.key', '--identity-dir', '/run/id'],
+        ...['--agent-secret', 'rel-agent-tls', '--operator-identity', 'op', '--certificate-days', '30'],
+      ],
+      {},
+    );
+    expect(config.issuer).toEqual({
+      caCert: '/ca/tls.crt',
+      caKey: '/ca/tls.key',
+      agentSecret: 'rel-agent-tls',
+      ownDir: '/run/id',
+      operatorIdentity: 'op',
+      validityDays: 30,
+    });
+    expect(config.tls).toEqual({
+      ca: '/run/id/ca.crt',
+      cert: '/run/id/tls.crt',
+      key: '/run/id/tls.key',
+      serverName: 'tapedeck-agent',
+    });
+    expect(parseFlags(['--tls-ca', 'a', '--tls-cert', 'b', '--tls-key', 'c'], {}).issuer).toBeUndefined();
+  });
+
+  it.each<[string, string[], RegExp]>([
+    [
+      '--tls-* with --issuer-*',
+      ['--tls-ca', 'a', '--tls-cert', 'b', '--tls-key', 'c', '--issuer-ca-cert', 'x', '--issuer-ca-key', 'y'],
+      /exclude each other/,
+    ],
+    ['half an issuer', ['--issuer-ca-cert', 'x'], /go together/],
+    ['--insecure with an issuer', ['--insecure', '--issuer-ca-cert', 'x', '--issuer-ca-key', 'y'], /--insecure cannot/],
+    ['zero days', ['--issuer-ca-cert', 'x', '--issuer-ca-key', 'y', '--certificate-days', '0'], /at least 1/],
+  ])('should reject %s, saying why', (_name, argv, why) => {
+    expect(() => parseFlags(argv, {})).toThrow(why);
+  });
+
   it.each<[string, string[]]>([
     ['missing TLS files', ['--tls-ca', 'ca']],
     ['TLS with --insecure', ['--insecure', '--tls-ca', 'ca']],

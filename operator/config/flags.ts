@@ -1,5 +1,6 @@
 // Command-line flags of tapedeck-operator.
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_AGENT_PORT } from '../controller/cluster-cache.js';
 import { defaultAgentPods } from '../controller/controller.js';
@@ -17,6 +18,13 @@ export const USAGE = `Usage: tapedeck-operator [flags]
   --agent-port PORT          agent gRPC port when the pod names none "grpc" (default: ${DEFAULT_AGENT_PORT})
   --tls-ca FILE --tls-cert FILE --tls-key FILE   mTLS to the agents (client certificate)
   --tls-server-name NAME     name on the agents' certificates (default: tapedeck-agent)
+  --issuer-ca-cert FILE --issuer-ca-key FILE   issue the certificates from this CA instead of --tls-*: the
+                             operator's client-only one into --identity-dir, the agents' server-only one into
+                             --agent-secret, each renewed when two thirds of --certificate-days have passed
+  --agent-secret NAME        Secret (in --namespace) the agents mount their certificate from (default: tapedeck-agent-tls)
+  --identity-dir DIR         where the issued operator certificate is kept (default: /var/run/tapedeck/identity)
+  --operator-identity NAME   CN of the issued operator certificate (default: tapedeck-operator)
+  --certificate-days N       validity of issued certificates (default: 90)
   --insecure                 talk to agents without TLS (local development only)
   --watch-namespace NS       reconcile Recordings of this namespace only (default: all namespaces)
   --tenancy-policy NAME      run Recordings without podSelector only while this ValidatingAdmissionPolicy and
@@ -47,6 +55,17 @@ export interface OperatorConfig {
   agentLabels: Record<string, string>;
   agentPort: number;
   tls: { ca: string; cert: string; key: string; serverName: string } | undefined;
+  /** The operator issues the certificates (tls then names the files it writes into ownDir). */
+  issuer:
+    | {
+        caCert: string;
+        caKey: string;
+        agentSecret: string;
+        ownDir: string;
+        operatorIdentity: string;
+        validityDays: number;
+      }
+    | undefined;
   watchNamespace: string | undefined;
   tenancy: { policyName: string; nodeWideNamespaces: string[] };
   /** Export: the chart's default destination file, STS role and whether to mint short-lived S3 keys. */
@@ -58,6 +77,12 @@ function int(name: string, value: string | undefined, fallback: number): number 
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new FlagError(`--${name} must be a non-negative integer, got ${value}`);
+  return n;
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  const n = int(name, value, fallback);
+  if (n === 0) throw new FlagError(`--${name} must be at least 1`);
   return n;
 }
 
@@ -94,6 +119,12 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'tls-server-name': { type: 'string' },
+      'issuer-ca-cert': { type: 'string' },
+      'issuer-ca-key': { type: 'string' },
+      'agent-secret': { type: 'string' },
+      'identity-dir': { type: 'string' },
+      'operator-identity': { type: 'string' },
+      'certificate-days': { type: 'string' },
       insecure: { type: 'boolean' },
       'watch-namespace': { type: 'string' },
       'tenancy-policy': { type: 'string' },
@@ -110,10 +141,29 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const colon = bind.lastIndexOf(':');
   if (colon < 0) throw new FlagError(`--http-bind must be HOST:PORT, got ${bind}`);
   const tlsGiven = [values['tls-ca'], values['tls-cert'], values['tls-key']].filter((v) => v !== undefined).length;
-  if (values.insecure === true && tlsGiven > 0) throw new FlagError('--insecure cannot be combined with --tls-*');
-  if (values.insecure !== true && tlsGiven !== 3) {
-    throw new FlagError('--tls-ca, --tls-cert and --tls-key are required (or --insecure for local development)');
+  const issuerGiven = [values['issuer-ca-cert'], values['issuer-ca-key']].filter((v) => v !== undefined).length;
+  if (values.insecure === true && tlsGiven + issuerGiven > 0) {
+    throw new FlagError('--insecure cannot be combined with --tls-* or --issuer-*');
   }
+  if (tlsGiven > 0 && issuerGiven > 0) throw new FlagError('--tls-* and --issuer-* exclude each other');
+  if (issuerGiven === 1) throw new FlagError('--issuer-ca-cert and --issuer-ca-key go together');
+  if (values.insecure !== true && issuerGiven === 0 && tlsGiven !== 3) {
+    throw new FlagError(
+      '--tls-ca, --tls-cert and --tls-key (or --issuer-ca-cert and --issuer-ca-key) are required (or --insecure for local development)',
+    );
+  }
+  const ownDir = values['identity-dir'] ?? '/var/run/tapedeck/identity';
+  const issuer =
+    issuerGiven === 2
+      ? {
+          caCert: values['issuer-ca-cert'] ?? '',
+          caKey: values['issuer-ca-key'] ?? '',
+          agentSecret: values['agent-secret'] ?? 'tapedeck-agent-tls',
+          ownDir,
+          operatorIdentity: values['operator-identity'] ?? 'tapedeck-operator',
+          validityDays: positive('certificate-days', values['certificate-days'], 90),
+        }
+      : undefined;
   const leaderElect = values['leader-elect'] ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw new FlagError('--leader-elect must be true or false');
   const leaseDurationMs = int('lease-duration', values['lease-duration'], 15_000);
@@ -141,11 +191,12 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       values.insecure === true
         ? undefined
         : {
-            ca: values['tls-ca'] ?? '',
-            cert: values['tls-cert'] ?? '',
-            key: values['tls-key'] ?? '',
+            ca: issuer ? path.join(ownDir, 'ca.crt') : (values['tls-ca'] ?? ''),
+            cert: issuer ? path.join(ownDir, 'tls.crt') : (values['tls-cert'] ?? ''),
+            key: issuer ? path.join(ownDir, 'tls.key') : (values['tls-key'] ?? ''),
             serverName: values['tls-server-name'] ?? 'tapedeck-agent',
           },
+    issuer,
     watchNamespace: values['watch-namespace'],
     tenancy: {
       policyName: values['tenancy-policy'] ?? 'tapedeck-recording-tenancy',

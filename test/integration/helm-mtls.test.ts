@@ -1,6 +1,6 @@
 // The chart's mTLS wiring rendered without a cluster: key file modes (0400 for the agent's uid 0, 0440
-// with fsGroup for the operator's non-root user), the client identities the agents serve, and distinct
-// names on the generated certificates (checked with openssl).
+// with fsGroup for the operator's non-root user), the client identities the agents serve, and by default
+// a CA (checked with openssl) that only the operator mounts, issuing the certificates itself.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,11 @@ beforeAll(async () => {
 interface Pod {
   securityContext?: { fsGroup?: number; runAsUser?: number };
   containers: { args: string[] }[];
-  volumes: { name: string; secret?: { secretName: string; defaultMode?: number } }[];
+  volumes: {
+    name: string;
+    secret?: { secretName: string; defaultMode?: number };
+    emptyDir?: { medium?: string; sizeLimit?: string };
+  }[];
 }
 const pod = (manifests: Manifest[], kind: string): Pod => {
   const m = manifests.find((x) => x.kind === kind);
@@ -27,9 +31,27 @@ describe('helm chart mTLS (rendered)', () => {
     const manifests = await renderChart(helm);
     const agent = pod(manifests, 'DaemonSet');
     const operator = pod(manifests, 'Deployment');
-    expect(agent.volumes.find((v) => v.name === 'tls')?.secret?.defaultMode).toBe(0o400);
-    expect(operator.volumes.find((v) => v.name === 'tls')?.secret?.defaultMode).toBe(0o440);
+    expect(agent.volumes.find((v) => v.name === 'tls')?.secret).toEqual({
+      secretName: 'td-tapedeck-agent-tls',
+      defaultMode: 0o400,
+    });
+    // By default the operator holds the CA key (0440, its group) and keeps what it issues itself in memory.
+    expect(operator.volumes.find((v) => v.name === 'ca')?.secret).toEqual({
+      secretName: 'td-tapedeck-ca',
+      defaultMode: 0o440,
+    });
+    expect(operator.volumes.find((v) => v.name === 'identity')?.emptyDir).toEqual({
+      medium: 'Memory',
+      sizeLimit: '1Mi',
+    });
     expect(operator.securityContext).toMatchObject({ runAsUser: 65532, fsGroup: 65532 });
+    // With certificates of its own (existingSecrets, cert-manager) it mounts its client certificate 0440.
+    const own = pod(
+      await renderChart(helm, '--set', 'mtls.existingSecrets.agent=a', '--set', 'mtls.existingSecrets.operator=o'),
+      'Deployment',
+    );
+    expect(own.volumes.find((v) => v.name === 'tls')?.secret).toEqual({ secretName: 'o', defaultMode: 0o440 });
+    expect(own.volumes.find((v) => v.name === 'ca')).toBeUndefined();
   });
 
   it("should let the agents serve the operator's identity and the listed clients only", async () => {
@@ -44,18 +66,35 @@ describe('helm chart mTLS (rendered)', () => {
     ]);
   });
 
-  it('should issue the operator and the agents certificates with distinct names', async () => {
-    const secrets = (await renderChart(helm)).filter((m) => m.kind === 'Secret');
-    const subject = async (name: string): Promise<string> => {
-      const pem = Buffer.from(secrets.find((s) => s.metadata.name === name)?.data?.['tls.crt'] ?? '', 'base64');
-      const child = run('openssl', ['x509', '-noout', '-subject', '-ext', 'subjectAltName']);
-      child.child.stdin?.end(pem);
-      return (await child).stdout;
-    };
-    expect(await subject('td-tapedeck-operator-tls')).toMatch(/CN ?= ?tapedeck-operator[\s\S]*DNS:tapedeck-operator/);
-    const agent = await subject('td-tapedeck-agent-tls');
-    expect(agent).toMatch(/CN ?= ?tapedeck-agent[\s\S]*DNS:tapedeck-agent/);
-    expect(agent).not.toContain('tapedeck-operator');
+  it('should generate only a CA and an empty agent Secret, and have the operator issue from that CA', async () => {
+    const manifests = await renderChart(helm, '--set', 'mtls.certificateDays=30');
+    const secrets = manifests.filter((m) => m.kind === 'Secret');
+    expect(secrets.map((s) => s.metadata.name).sort()).toEqual(['td-tapedeck-agent-tls', 'td-tapedeck-ca']);
+    const ca = Buffer.from(
+      secrets.find((s) => s.metadata.name === 'td-tapedeck-ca')?.data?.['tls.crt'] ?? '',
+      'base64',
+    );
+    const child = run('openssl', ['x509', '-noout', '-subject', '-ext', 'basicConstraints']);
+    child.child.stdin?.end(ca);
+    expect((await child).stdout).toMatch(/CN ?= ?td-tapedeck CA[\s\S]*CA:TRUE/);
+    // Nothing for the agents to mount until the operator fills it (Sprig could only make dual-purpose ones).
+    expect(secrets.find((s) => s.metadata.name === 'td-tapedeck-agent-tls')?.data).toEqual({
+      'ca.crt': '',
+      'tls.crt': '',
+      'tls.key': '',
+    });
+    const args = pod(manifests, 'Deployment').containers[0]?.args ?? [];
+    expect(
+      args.filter((a) => /^--(issuer|agent-secret|identity-dir|operator-identity|certificate-days|tls-)/.test(a)),
+    ).toEqual([
+      '--issuer-ca-cert=/etc/tapedeck/ca/tls.crt',
+      '--issuer-ca-key=/etc/tapedeck/ca/tls.key',
+      '--agent-secret=td-tapedeck-agent-tls',
+      '--identity-dir=/var/run/tapedeck/identity',
+      '--operator-identity=tapedeck-operator',
+      '--certificate-days=30',
+      '--tls-server-name=tapedeck-agent',
+    ]);
   });
 
   const certManager = [

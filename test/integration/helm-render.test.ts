@@ -66,7 +66,7 @@ describe('helm chart (rendered)', () => {
     expect(stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
   });
 
-  it('should render the operator, the agent, RBAC, the tenancy policy and three mTLS Secrets', async () => {
+  it("should render the operator, the agent, RBAC, the tenancy policy, the mTLS CA and the agents' Secret", async () => {
     const manifests = await render();
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
       'ClusterRole/td-tapedeck-node-recorder',
@@ -80,7 +80,6 @@ describe('helm chart (rendered)', () => {
       'RoleBinding/td-tapedeck-operator',
       'Secret/td-tapedeck-agent-tls',
       'Secret/td-tapedeck-ca',
-      'Secret/td-tapedeck-operator-tls',
       'Service/td-tapedeck-operator-metrics',
       'ServiceAccount/td-tapedeck-agent',
       'ServiceAccount/td-tapedeck-operator',

@@ -58,7 +58,7 @@ describe('helm chart tenancy objects (rendered)', () => {
     expect(await secretAccess(...args)).toEqual(expected);
   });
 
-  it("should let the operator get only the default destination's Secret in the release namespace", async () => {
+  it("should let the operator get only the default destination's Secret and update only the agents' certificate", async () => {
     const role = (await renderChart(helm, ...['--set', 'export.destination=gcs', '--set', 'export.gcs.bucket=traffic']))
       .concat(
         await renderChart(
@@ -73,8 +73,15 @@ describe('helm chart tenancy objects (rendered)', () => {
       )
       .filter((m) => m.kind === 'Role')
       .map((m) => (m as unknown as { rules: { resources: string[]; resourceNames?: string[] }[] }).rules);
-    expect(role[0]?.filter((r) => r.resources.includes('secrets'))).toEqual([]);
+    const agentCertificate = {
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['td-tapedeck-agent-tls'],
+      verbs: ['get', 'update'],
+    };
+    expect(role[0]?.filter((r) => r.resources.includes('secrets'))).toEqual([agentCertificate]);
     expect(role[1]?.filter((r) => r.resources.includes('secrets'))).toEqual([
+      agentCertificate,
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['gcs-key'], verbs: ['get'] },
     ]);
   });

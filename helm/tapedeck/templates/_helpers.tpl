@@ -92,6 +92,21 @@ app.kubernetes.io/part-of: tapedeck
 {{- .Values.mtls.operatorIdentity }}
 {{- end }}
 
+{{/* "true" when the operator issues the certificates from the chart's CA (neither cert-manager nor existing Secrets). */}}
+{{- define "tapedeck.mtls.issued" -}}
+{{- if not (or .Values.mtls.certManager.enabled .Values.mtls.existingSecrets.agent .Values.mtls.existingSecrets.operator) }}true{{ end }}
+{{- end }}
+
+{{/* Where the operator keeps the client certificate it issues itself (a memory volume). */}}
+{{- define "tapedeck.mtls.identityPath" -}}
+/var/run/tapedeck/identity
+{{- end }}
+
+{{/* Where the operator mounts the chart's CA when it issues the certificates. */}}
+{{- define "tapedeck.mtls.caPath" -}}
+/etc/tapedeck/ca
+{{- end }}
+
 {{/* Where both components mount their Secret (keys ca.crt, tls.crt, tls.key). */}}
 {{- define "tapedeck.mtls.mountPath" -}}
 /etc/tapedeck/tls
