@@ -1,4 +1,4 @@
-import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, connect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,11 @@ async function selfSigned(name: string, ca = true): Promise<{ cert: string; key:
     notAfter: new Date(Date.now() + 365 * DAY),
     keys: keys as never,
     signingAlgorithm: RSA,
-    extensions: [new x509.BasicConstraintsExtension(ca, undefined, true)],
+    // A subjectKeyIdentifier not derived the way the library derives one (Go's genCA does the same).
+    extensions: [
+      new x509.BasicConstraintsExtension(ca, undefined, true),
+      new x509.SubjectKeyIdentifierExtension(randomBytes(20).toString('hex')),
+    ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return { cert: cert.toString('pem'), key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };

@@ -93,7 +93,7 @@ export class CertificateAuthority {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([USAGE_OID[request.usage]], false),
         new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: request.name }], false),
-        await x509.AuthorityKeyIdentifierExtension.create(this.parsed, false),
+        await this.authorityKeyIdentifier(),
       ],
     });
     const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
@@ -102,6 +102,16 @@ export class CertificateAuthority {
       key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n',
       ca: this.certPem,
     };
+  }
+
+  /**
+   * The CA's own subjectKeyIdentifier when it has one: OpenSSL matches the leaf's authorityKeyIdentifier
+   * with it while building the chain, and Go (Helm's genCA) derives it differently from this library.
+   */
+  private async authorityKeyIdentifier(): Promise<x509.AuthorityKeyIdentifierExtension> {
+    const ski = this.parsed.getExtension(x509.SubjectKeyIdentifierExtension);
+    if (ski !== null) return new x509.AuthorityKeyIdentifierExtension(ski.keyId, false);
+    return x509.AuthorityKeyIdentifierExtension.create(this.parsed, false);
   }
 }
 
