@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNodes, testEnv } from '../env/kube.js';
 import type { SimulatedNodes } from '../env/nodes.js';
@@ -17,7 +16,7 @@ import { makePki } from '../integration/agent-pki.js';
 import { startAgentProcess, type AgentProcess } from '../integration/agent-process.js';
 import { netnsUdpSender } from '../integration/agent-traffic.js';
 import { OperatorHarness, waitFor } from '../integration/operator-harness.js';
-import { AGENT_LABELS } from './operator-processes.js';
+import { registerAgentPod } from './operator-processes.js';
 
 const PORT = 5461;
 const LIMIT = 300;
@@ -91,25 +90,7 @@ beforeAll(async () => {
   });
   await projectSecret(data);
   agents.push(...(await Promise.all(starting)));
-  for (const [i, node] of sim.nodes.entries()) {
-    const name = `agent-${node.name}`;
-    const ports = [{ name: 'grpc', containerPort: agents[i]?.port ?? 0 }];
-    await h.core.createNamespacedPod({
-      namespace: h.namespace,
-      body: {
-        metadata: { name, labels: AGENT_LABELS },
-        spec: { nodeName: node.name, containers: [{ name: 'agent', image: 'tapedeck-agent:dev', ports }] },
-      },
-    });
-    await h.core.patchNamespacedPodStatus(
-      {
-        namespace: h.namespace,
-        name,
-        body: { status: { phase: 'Running', podIP: node.ip, podIPs: [{ ip: node.ip }] } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  }
+  for (const [i, node] of sim.nodes.entries()) await registerAgentPod(h, node, agents[i]?.port ?? 0);
 }, 120_000);
 
 afterAll(async () => {

@@ -37,25 +37,26 @@ export async function startNodeAgents(
       ],
     });
     agents.push(agent);
-    const name = `agent-${node.name}`;
-    const ports = [{ name: 'grpc', containerPort: agent.port }];
-    await h.core.createNamespacedPod({
-      namespace: h.namespace,
-      body: {
-        metadata: { name, labels: AGENT_LABELS },
-        spec: { nodeName: node.name, containers: [{ name: 'agent', image: 'tapedeck-agent:dev', ports }] },
-      },
-    });
-    await h.core.patchNamespacedPodStatus(
-      {
-        namespace: h.namespace,
-        name,
-        body: { status: { phase: 'Running', podIP: node.ip, podIPs: [{ ip: node.ip }] } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await registerAgentPod(h, node, agent.port);
   }
   return agents;
+}
+
+/** The agent DaemonSet's pod on `node`, Running with the node's IP and its gRPC port (no kubelet here). */
+export async function registerAgentPod(h: OperatorHarness, node: SimulatedNode, port: number): Promise<void> {
+  const name = `agent-${node.name}`;
+  const ports = [{ name: 'grpc', containerPort: port }];
+  await h.core.createNamespacedPod({
+    namespace: h.namespace,
+    body: {
+      metadata: { name, labels: AGENT_LABELS },
+      spec: { nodeName: node.name, containers: [{ name: 'agent', image: 'tapedeck-agent:dev', ports }] },
+    },
+  });
+  await h.core.patchNamespacedPodStatus(
+    { namespace: h.namespace, name, body: { status: { phase: 'Running', podIP: node.ip, podIPs: [{ ip: node.ip }] } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** An AgentClient that dials the agents directly, to read their session lists. */
