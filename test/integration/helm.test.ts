@@ -1,5 +1,5 @@
 // `helm install` of the chart into the real test API server (there is no kubelet, so no pod runs: the
-// objects are what is asserted), certificates checked with openssl, RBAC checked with
+// objects are what is asserted), the operator's certificates checked with openssl, RBAC checked with
 // SubjectAccessReviews, certificates kept across `helm upgrade`, and `helm uninstall` removing it all.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -16,7 +16,10 @@ import {
 import type { V1ResourceAttributes } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import pino from 'pino';
 import { RECORDING_GROUP, RECORDING_PLURAL } from '../../operator/api/recording.js';
+import { CertificateAuthority } from '../../operator/identity/certificate-authority.js';
+import { IdentityIssuer } from '../../operator/identity/identity-issuer.js';
 import { runCommand } from '../env/command.js';
 import { readCrd } from './crd-fixtures.js';
 import { kubeConfig, testEnv } from '../env/kube.js';
@@ -28,13 +31,14 @@ import {
   waitUntil,
   type Helm,
 } from './helm-fixtures.js';
+import { impersonating } from './tenancy-fixtures.js';
 
 const id = randomBytes(3).toString('hex');
 const release = `td-${id}`;
 const namespace = `tapedeck-${id}`;
 const prefix = `${release}-tapedeck`;
 const operatorSa = `system:serviceaccount:${namespace}:${prefix}-operator`;
-const secretNames = { ca: `${prefix}-ca`, agent: `${prefix}-agent-tls`, operator: `${prefix}-operator-tls` };
+const secretNames = { ca: `${prefix}-ca`, agent: `${prefix}-agent-tls` };
 
 let helm: Helm;
 let certDir: string;
@@ -56,6 +60,29 @@ async function writePem(name: string): Promise<Record<string, string>> {
     paths[key] = path;
   }
   return paths;
+}
+
+/**
+ * The operator's issuer as the operator's ServiceAccount (the chart's RBAC decides), with the CA from the
+ * chart's CA Secret as the operator pod mounts it.
+ */
+function issuerFor(agentName: string): { ensureAgents(): Promise<void> } {
+  return {
+    ensureAgents: async () => {
+      const ca = await secretData(secretNames.ca);
+      const pem = (key: string): string => Buffer.from(ca[key] ?? '', 'base64').toString();
+      await new IdentityIssuer({
+        ca: await CertificateAuthority.load(pem('tls.crt'), pem('tls.key')),
+        secrets: impersonating(kubeConfig(), operatorSa).makeApiClient(CoreV1Api),
+        namespace,
+        agentSecret: secretNames.agent,
+        agentName,
+        operatorIdentity: 'tapedeck-operator',
+        ownDir: join(certDir, 'operator-identity'),
+        log: pino({ level: 'silent' }),
+      }).ensureAgents();
+    },
+  };
 }
 
 const openssl = async (...args: string[]): Promise<string> => (await runCommand('openssl', args)).stdout.trim();
@@ -179,31 +206,27 @@ describe('helm chart (installed)', () => {
     expect(sa.automountServiceAccountToken).toBe(false);
   });
 
-  it('should issue agent and operator certificates that openssl verifies against the CA', async () => {
+  it("should issue the agents' certificate through the operator's issuer, which openssl verifies against the CA", async () => {
+    expect(await secretData(secretNames.agent)).toEqual({ 'ca.crt': '', 'tls.crt': '', 'tls.key': '' });
+    await issuerFor('tapedeck-agent').ensureAgents();
     const ca = await writePem(secretNames.ca);
     const agent = await writePem(secretNames.agent);
-    const operator = await writePem(secretNames.operator);
-    for (const [leaf, purpose] of [
-      [agent, 'sslserver'],
-      [operator, 'sslclient'],
-    ] as const) {
-      expect(await openssl('verify', '-CAfile', ca['tls.crt'] ?? '', '-purpose', purpose, leaf['tls.crt'] ?? '')).toBe(
-        `${leaf['tls.crt']}: OK`,
-      );
-      expect(await openssl('x509', '-in', leaf['ca.crt'] ?? '', '-noout', '-fingerprint', '-sha256')).toBe(
-        await openssl('x509', '-in', ca['tls.crt'] ?? '', '-noout', '-fingerprint', '-sha256'),
-      );
-      // The key belongs to the certificate.
-      expect(await openssl('pkey', '-in', leaf['tls.key'] ?? '', '-pubout')).toBe(
-        await openssl('x509', '-in', leaf['tls.crt'] ?? '', '-noout', '-pubkey'),
-      );
-    }
+    expect(
+      await openssl('verify', '-CAfile', ca['tls.crt'] ?? '', '-purpose', 'sslserver', agent['tls.crt'] ?? ''),
+    ).toBe(`${agent['tls.crt']}: OK`);
+    expect(await openssl('x509', '-in', agent['ca.crt'] ?? '', '-noout', '-fingerprint', '-sha256')).toBe(
+      await openssl('x509', '-in', ca['tls.crt'] ?? '', '-noout', '-fingerprint', '-sha256'),
+    );
+    // The key belongs to the certificate.
+    expect(await openssl('pkey', '-in', agent['tls.key'] ?? '', '-pubout')).toBe(
+      await openssl('x509', '-in', agent['tls.crt'] ?? '', '-noout', '-pubkey'),
+    );
     expect(await openssl('x509', '-in', agent['tls.crt'] ?? '', '-noout', '-ext', 'subjectAltName')).toContain(
       'DNS:tapedeck-agent',
     );
   });
 
-  it('should keep the certificates across helm upgrade', async () => {
+  it('should keep the CA and the certificate the operator issued across helm upgrade', async () => {
     const before = await Promise.all(Object.values(secretNames).map(secretData));
     const { stdout } = await helm(
       'upgrade',
@@ -221,8 +244,8 @@ describe('helm chart (installed)', () => {
     expect(await Promise.all(Object.values(secretNames).map(secretData))).toEqual(before);
   });
 
-  it('should issue a new agent certificate from the same CA when mtls.agentServerName changes', async () => {
-    const [ca, agent, operator] = await Promise.all(Object.values(secretNames).map(secretData));
+  it('should have the operator reissue the agents certificate from the same CA when mtls.agentServerName changes', async () => {
+    const [ca, agent] = await Promise.all(Object.values(secretNames).map(secretData));
     await helm(
       'upgrade',
       release,
@@ -233,16 +256,18 @@ describe('helm chart (installed)', () => {
       '--set',
       'mtls.agentServerName=agents.tapedeck.example',
     );
-    const [caAfter, agentAfter, operatorAfter] = await Promise.all(Object.values(secretNames).map(secretData));
+    // The chart keeps what is there; the operator, started with the new name, finds it misnamed.
+    expect(await secretData(secretNames.agent)).toEqual(agent);
+    const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
+    expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--tls-server-name=agents.tapedeck.example');
+    await issuerFor('agents.tapedeck.example').ensureAgents();
+    const [caAfter, agentAfter] = await Promise.all(Object.values(secretNames).map(secretData));
     expect(caAfter).toEqual(ca);
-    expect(operatorAfter).toEqual(operator);
     expect(agentAfter?.['tls.crt']).not.toBe(agent?.['tls.crt']);
     const pem = await writePem(secretNames.agent);
     expect(await openssl('x509', '-in', pem['tls.crt'] ?? '', '-noout', '-ext', 'subjectAltName')).toContain(
       'DNS:agents.tapedeck.example',
     );
-    const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
-    expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--tls-server-name=agents.tapedeck.example');
   });
 
   it('should remove every object with helm uninstall and keep the CRD', async () => {
