@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { OutputFile } from '../output/record-writer.js';
 import type { Gap, StoredFile, StoredSession } from '../state/stored-records.js';
 import { StoredState } from '../state/stored-records.js';
-import { sha256File } from './file-digest.js';
 import type { SessionPorts } from './ports.js';
 import type { SessionFile, SessionState } from './session-snapshot.js';
 import type { SessionSpec } from './session-spec.js';
@@ -108,7 +107,7 @@ export class SessionJournalWriter {
     for (const observer of this.ports.observers ?? []) this.notify(() => observer.fileClosed?.(this.spec, stored));
   }
 
-  /** Hashes the closed files that have no hash yet, records them and returns their rows. */
+  /** Records the closed files and returns their rows. */
   async filesClosed(files: readonly OutputFile[]): Promise<SessionFile[]> {
     const rows: SessionFile[] = [];
     for (const file of files) {
@@ -116,8 +115,9 @@ export class SessionJournalWriter {
         rows.push(this.sessionFile(file));
         continue;
       }
-      // An exported file is hashed once, by the upload that reads it anyway (agent/export/).
-      const sha256 = file.sha256 ?? (this.spec.export ? '' : await sha256File(file.path).catch(() => ''));
+      // A file is hashed once, by the export that reads it anyway (agent/export/), never on the capture path:
+      // reading every file back to hash it cost half of tcpdump's CPU again. Files not exported carry none.
+      const sha256 = file.sha256 ?? '';
       this.guard(() => this.ports.journal.putFile(this.storedFile(file, sha256)));
       rows.push({ ...this.sessionFile(file), sha256, closed: true });
     }

@@ -10,7 +10,6 @@ import { removePartialFiles, trimTornTail } from '../output/recover-output-file.
 import type { StoredFile, StoredSession } from '../state/stored-records.js';
 import { StoredState } from '../state/stored-records.js';
 import { capturedBy, sessionFileOf } from './archived-session.js';
-import { sha256File } from './file-digest.js';
 import type { SessionJournal } from './ports.js';
 import type { SessionResume } from './session-journal-writer.js';
 import { StopReason } from './stop-condition.js';
@@ -128,7 +127,7 @@ function endReason(
   return undefined;
 }
 
-/** Cuts an open file back to its last whole record, hashes it and records it closed; undefined if it is gone. */
+/** Cuts an open file back to its last whole record and records it closed (unhashed, as every file); undefined if it is gone. */
 async function repair(
   file: StoredFile,
   journal: RecoveryContext['journal'],
@@ -145,7 +144,7 @@ async function repair(
       bytes: trimmed.bytes,
       packets: trimmed.packets,
       capturedBytes: trimmed.capturedBytes,
-      sha256: await sha256File(file.path),
+      sha256: '',
       closed: true,
       closeMs: Math.round(statSync(file.path).mtimeMs),
     };

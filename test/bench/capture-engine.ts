@@ -4,15 +4,15 @@
 //
 // --writer session (the default) runs what the agent runs for a recording: a
 // CaptureSession (agent/session/) over the native capture, writing through
-// agent/output's writer exactly as agent/main.ts creates it (no hashing while
-// writing; the session hashes each file once it is closed). --writer raw
+// agent/output's writer exactly as agent/main.ts creates it (no hashing: only
+// the export hashes, as it uploads). --writer raw
 // appends each batch with one write and nothing else (engine-only baseline,
 // and the only mode that can hold batches, --hold-ms, to force overload).
 //
 // Prints {"event":"ready",...} once the handle is open, and on SIGTERM/SIGINT
 // (or "stop" on stdin) stops and prints one {"event":"done",...} line with its
 // statistics and CPU time: `cpu` up to the moment every file is written and
-// closed, `cpuTotal` also counting the sha256 of the files at close.
+// closed, `cpuTotal` until the session has stopped (its journal written too).
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';

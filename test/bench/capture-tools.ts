@@ -102,7 +102,7 @@ export interface EngineResult {
   files: string[];
   /** CPU (µs) from ready until every file was written and closed. */
   cpu: { user: number; system: number };
-  /** Also counting the sha256 of the closed files (session writer). */
+  /** Until the session stopped, its journal written too (session writer). */
   cpuTotal: { user: number; system: number };
   /** CPU seconds per thread name until the stop was asked for. */
   threads: Record<string, number>;
@@ -125,7 +125,7 @@ export interface EngineOptions {
   batchCount?: number;
   batchBytes?: number;
   holdMs?: number;
-  /** Session writer only: also hash while writing (the agent hashes at close only). */
+  /** Session writer only: also hash while writing (the agent does not: only the export hashes). */
   sha256?: boolean;
   /** Run this compiled engine (compileEngine()) instead of the TypeScript source under tsx. */
   compiled?: string;

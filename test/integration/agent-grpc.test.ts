@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session__Output } from '../../proto/generated/tapedeck/agent/v1/Session.js';
 import { record, unary } from './agent-clients.js';
 import { hubbleStart, PORT_X, PORT_Y, sessionSpec, startTestAgent, type TestAgent } from './agent-harness.js';
-import { sha256sum, tsharkCount, udpFlood } from './agent-traffic.js';
+import { tsharkCount, udpFlood } from './agent-traffic.js';
 
 describe('tapedeck-agent gRPC', () => {
   let t: TestAgent;
@@ -76,7 +76,7 @@ describe('tapedeck-agent gRPC', () => {
     expect(sessions).toEqual([]);
   });
 
-  it('should run a session, return it again on a retried start, and list its files with sha256', async () => {
+  it('should run a session, return it again on a retried start, and list its closed files', async () => {
     const first = await t.start(sessionSpec('uid-1'));
     const again = await t.start(sessionSpec('uid-1'));
     expect(first.created).toBe(true);
@@ -99,7 +99,8 @@ describe('tapedeck-agent gRPC', () => {
     expect(final.files.map((f) => f.format).sort()).toEqual(['OUTPUT_FORMAT_PCAP', 'OUTPUT_FORMAT_PCAPNG']);
     for (const file of final.files) {
       expect(file.closed).toBe(true);
-      expect(file.sha256).toBe(await sha256sum(file.path));
+      // Not exported, so not hashed: the export hashes what it uploads, nothing else reads files back.
+      expect(file.sha256).toBe('');
       expect(file.path.startsWith(path.join(t.dataDir, 'recordings', 'shop', 'checkout', '1'))).toBe(true);
       expect(await tsharkCount(file.path, `udp.dstport == ${PORT_X}`)).toBe(final.stats?.packetsCaptured);
       expect(await tsharkCount(file.path)).toBe(final.stats?.packetsCaptured);

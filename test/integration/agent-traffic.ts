@@ -78,8 +78,3 @@ export async function tsharkCount(file: string, displayFilter = ''): Promise<num
   const { stdout } = await run('tshark', args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout.split('\n').filter((line) => line.trim() !== '').length;
 }
-
-export async function sha256sum(file: string): Promise<string> {
-  const { stdout } = await run('sha256sum', [file]);
-  return stdout.split(' ')[0] ?? '';
-}
