@@ -110,6 +110,12 @@ export const invalidOutputCases: InvalidCase[] = [
     phrase: 'must not exceed expireAfter',
   },
   {
+    title: 'deleting the exported objects with the Recording (the bucket lifecycle owns them)',
+    spec: { retention: { onDelete: { exported: 'Delete' } } },
+    path: 'spec.retention.onDelete.exported',
+    phrase: 'supported values: "Retain"',
+  },
+  {
     title: 'both S3 and GCS',
     spec: { export: { s3: { bucket: 'traffic' }, gcs: { bucket: 'traffic' } } },
     path: 'spec.export',

@@ -467,7 +467,7 @@ export interface Retention {
    */
   jsonTTL?: string;
   /**
-   * What deleting the Recording does to its data. local: Delete (default) removes the files on every node at once, Retain leaves them to expireAfter. exported: Retain (default) keeps the objects in the bucket (the store's lifecycle rules own them), Delete removes them.
+   * What deleting the Recording does to its data. local: Delete (default) removes the files on every node at once, Retain leaves them to expireAfter. exported: Retain, the only choice, keeps the objects in the bucket: the bucket's lifecycle rules own them, and the credentials a session gets may write its prefix but not delete from it.
    * @default {}
    */
   onDelete: RecordingSpecRetentionOnDelete;
@@ -479,7 +479,7 @@ export interface Retention {
 }
 
 /**
- * What deleting the Recording does to its data. local: Delete (default) removes the files on every node at once, Retain leaves them to expireAfter. exported: Retain (default) keeps the objects in the bucket (the store's lifecycle rules own them), Delete removes them.
+ * What deleting the Recording does to its data. local: Delete (default) removes the files on every node at once, Retain leaves them to expireAfter. exported: Retain, the only choice, keeps the objects in the bucket: the bucket's lifecycle rules own them, and the credentials a session gets may write its prefix but not delete from it.
  */
 export interface RecordingSpecRetentionOnDelete {
   /**
@@ -488,10 +488,10 @@ export interface RecordingSpecRetentionOnDelete {
    */
   local: 'Delete' | 'Retain';
   /**
-   * Retain keeps the exported objects when the Recording is deleted; Delete removes them.
+   * Retain keeps the exported objects when the Recording is deleted (the bucket's lifecycle rules decide how long); tapedeck never deletes from the bucket.
    * @default "Retain"
    */
-  exported: 'Delete' | 'Retain';
+  exported: 'Retain';
 }
 
 /**
