@@ -294,6 +294,7 @@ export class ExportService implements SessionObserver {
         format: file.format as ManifestFormat,
         packets: file.packets,
         ...(file.firstPacketMs !== undefined && { firstPacketTime: new Date(file.firstPacketMs).toISOString() }),
+        ...(file.lastPacketMs !== undefined && { lastPacketTime: new Date(file.lastPacketMs).toISOString() }),
         interfaces: file.interfaces,
         linkType: file.linkType,
       },

@@ -25,6 +25,7 @@ export class OpenOutputFile {
   /** Packet data bytes (record headers excluded) of those packets. */
   capturedBytes = 0;
   firstPacketTime: Date | undefined;
+  lastPacketTime: Date | undefined;
   private readonly hash: Hash | undefined;
   private handle: FileHandle | undefined;
   /** The chain of file system calls; each starts when the previous one settled. */
@@ -114,6 +115,7 @@ export class OpenOutputFile {
       packets: this.packets,
       capturedBytes: this.capturedBytes,
       ...(this.firstPacketTime === undefined ? {} : { firstPacketTime: this.firstPacketTime }),
+      ...(this.lastPacketTime === undefined ? {} : { lastPacketTime: this.lastPacketTime }),
     };
   }
 

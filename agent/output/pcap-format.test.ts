@@ -48,7 +48,15 @@ describe('pcap-format', { timeout: 60_000 }, () => {
     }
     const [file, ...others] = await writer.close();
     expect(others).toHaveLength(0);
-    expect(file).toMatchObject({ format: 'pcap', packets: 1000, firstPacketTime: new Date(1_700_000_000_123) });
+    const last = packets.at(-1)!;
+    expect(file).toMatchObject({
+      format: 'pcap',
+      packets: 1000,
+      firstPacketTime: new Date(1_700_000_000_123),
+      // The last packet of the last of three writes, found by walking its records.
+      lastPacketTime: new Date(last.seconds * 1000 + Math.floor(last.nanos / 1e6)),
+    });
+    expect(file?.lastPacketTime?.getTime()).toBeGreaterThan(file?.firstPacketTime?.getTime() ?? Infinity);
 
     const bytes = readFileSync(file?.path ?? '');
     const header = new DataView(bytes.buffer, bytes.byteOffset, PCAP_HEADER_BYTES);

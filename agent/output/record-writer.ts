@@ -12,6 +12,8 @@ export interface OutputFile {
   /** Packet data bytes (record headers excluded). */
   readonly capturedBytes?: number;
   readonly firstPacketTime?: Date;
+  /** The newest packet written so far (the last one once the file is closed). */
+  readonly lastPacketTime?: Date;
   readonly closedAt?: Date;
   /** Hex sha256 of the whole file, set once the file is closed (writers that hash as they write). */
   readonly sha256?: string;

@@ -237,10 +237,13 @@ export class RotatingRecordWriter implements RecordWriter {
     interfaceIndex: number,
   ): Promise<void> {
     if (packets === 0) return Promise.resolve();
-    const first = file.packets === 0 ? firstTimestamp(records, start) : undefined;
+    const first = file.packets === 0 ? timestampAt(records, start) : undefined;
+    // The last record of the chunk: a walk over the record lengths only (a few ns a packet), no data read.
+    const last = timestampAt(records, lastRecordOffset(records, start, end));
     const encoded = this.options.encoder.encode(records, start, end, packets, fileBytes, interfaceIndex);
     const written = file.append(encoded, packets, end - start - packets * RECORD_HEADER_BYTES);
     if (first !== undefined) file.firstPacketTime = first;
+    file.lastPacketTime = last;
     // An I/O error also reaches the caller through this promise; failures
     // keeps it for close(), which must report it even if nobody awaited. No
     // storage room is not a failure of the file: nothing was written.
@@ -255,11 +258,23 @@ export class RotatingRecordWriter implements RecordWriter {
   }
 }
 
-function firstTimestamp(records: Buffer, offset: number): Date {
+/** The capture time (to the millisecond) of the record at `offset`. */
+function timestampAt(records: Buffer, offset: number): Date {
   const view = new DataView(records.buffer, records.byteOffset + offset, RECORD_HEADER_BYTES);
   const seconds = view.getUint32(0, HOST_LITTLE_ENDIAN);
   const nanos = view.getUint32(4, HOST_LITTLE_ENDIAN);
   return new Date(seconds * 1000 + Math.floor(nanos / 1e6));
+}
+
+/** Where the last whole record of records[start, end) begins (the batch was validated by the caller). */
+function lastRecordOffset(records: Buffer, start: number, end: number): number {
+  const view = new DataView(records.buffer, records.byteOffset, records.length);
+  let offset = start;
+  for (;;) {
+    const next = offset + RECORD_HEADER_BYTES + view.getUint32(offset + 8, HOST_LITTLE_ENDIAN);
+    if (next >= end) return offset;
+    offset = next;
+  }
 }
 
 function storageFull(directory: string): OutputError {

@@ -19,6 +19,7 @@ export function sessionFileOf(file: StoredFile): SessionFile {
     sha256: file.sha256,
     closed: file.closed,
     ...(file.firstPacketMs !== undefined && { firstPacketTime: new Date(file.firstPacketMs) }),
+    ...(file.lastPacketMs !== undefined && { lastPacketTime: new Date(file.lastPacketMs) }),
     ...(file.closeMs !== undefined && { closeTime: new Date(file.closeMs) }),
     interfaces: file.interfaces,
     linkType: file.linkType,

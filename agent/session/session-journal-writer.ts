@@ -143,6 +143,7 @@ export class SessionJournalWriter {
       sha256: file.sha256 ?? '',
       closed: file.closedAt !== undefined,
       ...(file.firstPacketTime && { firstPacketTime: file.firstPacketTime }),
+      ...(file.lastPacketTime && { lastPacketTime: file.lastPacketTime }),
       ...(file.closedAt && { closeTime: file.closedAt }),
       interfaces: file.interfaces ?? [],
       linkType: file.linkType ?? 0,
@@ -165,6 +166,7 @@ export class SessionJournalWriter {
       closed: file.closedAt !== undefined,
       openMs: this.openedMs.get(file.path) ?? this.segmentStartMs,
       ...(file.firstPacketTime && { firstPacketMs: file.firstPacketTime.getTime() }),
+      ...(file.lastPacketTime && { lastPacketMs: file.lastPacketTime.getTime() }),
       ...(file.closedAt && { closeMs: file.closedAt.getTime() }),
     };
   }

@@ -30,6 +30,7 @@ export interface SessionFile {
   readonly sha256: string;
   readonly closed: boolean;
   readonly firstPacketTime?: Date;
+  readonly lastPacketTime?: Date;
   readonly closeTime?: Date;
   /** The capture interfaces whose packets the file holds, and its link type (DLT_*). */
   readonly interfaces: readonly string[];

@@ -1,7 +1,7 @@
 // The state store's tables. Later stages add columns with ALTER TABLE and bump
 // SCHEMA_VERSION; an agent refuses a database newer than itself.
 // 2: retention and the storage budget (issue 12): files.deleted_ms/deleted_reason,
-//    sessions.expired_ms/storage_lost_packets/storage_lost_bytes; export (issue 13): files.upload_checkpoint.
+//    sessions.expired_ms/storage_lost_packets/storage_lost_bytes; export (issue 13): files.upload_checkpoint, files.last_packet_ms.
 export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS files (
   closed INTEGER NOT NULL DEFAULT 0,
   open_ms INTEGER NOT NULL,
   first_packet_ms INTEGER,
+  last_packet_ms INTEGER,
   close_ms INTEGER,
   -- TTL deadline (pcapTTL/jsonTTL) and export.
   delete_after_ms INTEGER,
@@ -79,6 +80,7 @@ export const ADDED_COLUMNS: readonly { table: string; column: string; definition
   { table: 'files', column: 'deleted_ms', definition: 'INTEGER' },
   { table: 'files', column: 'deleted_reason', definition: 'TEXT' },
   { table: 'files', column: 'upload_checkpoint', definition: 'TEXT' },
+  { table: 'files', column: 'last_packet_ms', definition: 'INTEGER' },
 ];
 
 /** Created after the columns they index exist. */

@@ -79,7 +79,8 @@ describe('StateStore', () => {
       stopMs: 1_700_000_600_000,
       gaps: [{ fromMs: 1, toMs: 2, reason: 'agent restarted' }],
     });
-    store.putFile({ ...file, bytes: 1024, packets: 10, capturedBytes: 840, sha256: 'ab', closed: true, closeMs: 5 });
+    const closed = { bytes: 1024, packets: 10, capturedBytes: 840, sha256: 'ab', closed: true, closeMs: 5 };
+    store.putFile({ ...file, ...closed, firstPacketMs: 1_700_000_000_001, lastPacketMs: 1_700_000_000_999 });
     store.close();
 
     const reopened = StateStore.open(dir);
@@ -94,7 +95,11 @@ describe('StateStore', () => {
       },
     ]);
     expect(reopened.files(spec.id)).toEqual([
-      { ...file, bytes: 1024, packets: 10, capturedBytes: 840, sha256: 'ab', closed: true, closeMs: 5 },
+      {
+        ...file,
+        ...{ bytes: 1024, packets: 10, capturedBytes: 840, sha256: 'ab', closed: true, closeMs: 5 },
+        ...{ firstPacketMs: 1_700_000_000_001, lastPacketMs: 1_700_000_000_999 },
+      },
     ]);
     reopened.deleteSession(spec.id);
     expect(reopened.sessions()).toEqual([]);

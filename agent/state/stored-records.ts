@@ -73,6 +73,7 @@ export interface StoredFile {
   readonly closed: boolean;
   readonly openMs: number;
   readonly firstPacketMs?: number;
+  readonly lastPacketMs?: number;
   readonly closeMs?: number;
   readonly deleteAfterMs?: number;
   readonly uploadedKey?: string;
@@ -157,6 +158,7 @@ export function fileParams(f: StoredFile): Record<string, Param> {
     closed: f.closed ? 1 : 0,
     open_ms: f.openMs,
     first_packet_ms: f.firstPacketMs ?? null,
+    last_packet_ms: f.lastPacketMs ?? null,
     close_ms: f.closeMs ?? null,
     delete_after_ms: f.deleteAfterMs ?? null,
     uploaded_key: f.uploadedKey ?? null,
@@ -169,6 +171,7 @@ export function fileParams(f: StoredFile): Record<string, Param> {
 export function fileFromRow(row: Row): StoredFile {
   const optional = {
     firstPacketMs: optionalNumber(row['first_packet_ms']),
+    lastPacketMs: optionalNumber(row['last_packet_ms']),
     closeMs: optionalNumber(row['close_ms']),
     deleteAfterMs: optionalNumber(row['delete_after_ms']),
     uploadedMs: optionalNumber(row['uploaded_ms']),

@@ -170,6 +170,20 @@ describe('agent export to S3', () => {
       const entry = manifest.files.find((f) => f.key === prefix + path.basename(file.path))!;
       expect(entry.sha256).toBe(local);
       expect(entry.bytes).toBe(file.bytes);
+      if (entry.packets > 0) {
+        // First and last capture time, to the millisecond, as tshark reads the file.
+        const times = (await run('tshark', ['-r', file.path, '-T', 'fields', '-e', 'frame.time_epoch'])).stdout
+          .trim()
+          .split('\n');
+        const ms = (epoch = ''): string => {
+          const [seconds = '0', fraction = ''] = epoch.split('.');
+          return new Date(Number(seconds) * 1000 + Number(fraction.padEnd(3, '0').slice(0, 3))).toISOString();
+        };
+        expect([entry.firstPacketTime, entry.lastPacketTime].map((t) => new Date(t ?? '').toISOString())).toEqual([
+          ms(times[0]),
+          ms(times.at(-1)),
+        ]);
+      }
       expect(file.exportedUrl).toBe(`s3://${BUCKET}/${entry.key}`);
       expect(file.sha256).toBe(local);
       // Not our code: Debian's aws CLI downloads the object, sha256 of what it wrote.
