@@ -14,7 +14,7 @@ import type { RecordingEvent } from './status-extras.js';
 export const REFRESH_INTERVAL_MS = 30_000;
 
 export interface CredentialRefreshDeps {
-  grants: ExportGrants;
+  grants: Pick<ExportGrants, 'grantFor' | 'dueForRefresh'>;
   agents: AgentClient;
   metrics: OperatorMetrics;
   emit: (recording: RecordingView, event: RecordingEvent, log: Logger) => Promise<void>;
@@ -69,14 +69,16 @@ export class CredentialRefresh {
     noCredentials: boolean,
     epoch: number,
     log: Logger,
-    agents: AgentClient,
+    agents: Pick<AgentClient, 'refreshCredentials'>,
   ): Promise<void> {
     try {
       const grant = await this.deps.grants.grantFor(recording, iteration, node);
       if (grant?.credentials === undefined) return; // ambient: nothing to send
       const key = { recordingUid: recording.metadata.uid ?? '', iteration };
       await agents.refreshCredentials(node, key, grant.credentials, epoch);
-      log.info({ node, iteration, reason: noCredentials ? 'none held' : 'expiring' }, 'Refreshed export credentials');
+      const reason = noCredentials ? 'none-held' : 'expiring';
+      this.deps.metrics.credentialRefreshes.inc({ reason });
+      log.info({ node, iteration, reason }, 'Refreshed export credentials');
     } catch (error) {
       this.deps.metrics.errors.inc({ kind: 'credentials' });
       log.warn({ err: error, node }, 'Cannot refresh export credentials');

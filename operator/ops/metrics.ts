@@ -33,6 +33,12 @@ export class OperatorMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly credentialRefreshes = new Counter({
+    name: 'tapedeck_operator_credential_refreshes_total',
+    help: 'Export credentials sent again to a running session: expiring (before their end) or none held (the agent restarted).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly nodeGaps = new Counter({
     name: 'tapedeck_operator_node_gaps_total',
     help: 'Times a node was not recording during an iteration (gaps in node rows), counted when the gap closes.',

@@ -46,6 +46,7 @@ let controller: Controller | undefined;
 let pki: Pki | undefined;
 let s3Endpoint = '';
 let gcs: FakeGcs | undefined;
+const metrics = new OperatorMetrics();
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('network namespace tests need root (CAP_NET_ADMIN, CAP_NET_RAW)');
@@ -93,7 +94,7 @@ beforeAll(async () => {
     kubeConfig: h.kc,
     agents: (directory) => new GrpcAgentClient(directory, { ...pem, serverName: AGENT_TLS_NAME }),
     agentPods: { namespace: h.namespace, labels: AGENT_LABELS },
-    metrics: new OperatorMetrics(),
+    metrics,
     log: pino({ level: process.env.TAPEDECK_TEST_LOG ?? 'silent' }),
     watchNamespace: h.namespace,
     exports: new ExportGrants({
@@ -135,6 +136,12 @@ function validator(): Promise<(value: unknown) => boolean> {
       return true;
     };
   });
+}
+
+/** A counter's value for one label value, from the in-process operator's registry. */
+async function metricValue(name: string, reason: string): Promise<number> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  return metric?.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -206,6 +213,48 @@ describe('operator export with real agents', () => {
     }
     const events = await h.core.listNamespacedEvent({ namespace: h.namespace });
     expect(events.items.some((e) => e.reason === 'Exported' && e.involvedObject.name === 'to-minio')).toBe(true);
+  }, 180_000);
+
+  it('should send credentials again to an agent that restarted mid-recording, so that its files are exported too', async () => {
+    const facts = s3Facts();
+    await h.create('restarted', {
+      target: { nodeSelector: h.selector(), interfaces: ['eth0'] },
+      filter: { include: [{ destinationPort: PORT, protocol: 'UDP' }] },
+      stopCondition: { packetsCapturedCount: 1500 },
+      schedule: { duration: '2m' },
+      output: { formats: ['pcap'], rotation: { maxFileBytes: '1Mi' } },
+      export: {
+        s3: {
+          bucket: BUCKET,
+          prefix: 'e2e',
+          region: facts.region,
+          endpoint: s3Endpoint,
+          forcePathStyle: true,
+          credentialsSecret: { name: 'minio-keys' },
+        },
+      },
+    });
+    await waitFor('3 nodes capturing', async () => {
+      const r = await h.get('restarted');
+      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 3 ? true : undefined;
+    });
+    // kill -9 of node A's agent: its session resumes by itself after the restart, but credentials live in
+    // the agent's memory only, so its new files wait for the operator to send them again.
+    const node = sim!.nodes[0]!;
+    const before = await metricValue('tapedeck_operator_credential_refreshes_total', 'none-held');
+    await agents[0]!.stop('SIGKILL');
+    await h.core.deleteNamespacedPod({ namespace: h.namespace, name: `agent-${node.name}`, gracePeriodSeconds: 0 });
+    agents[0] = (await startNodeAgents(h, [node], pki!, dir))[0]!;
+    await sendTraffic();
+    const done = await h.waitPhase('restarted', 'Completed', 120_000);
+    expect(done.status?.conditions?.find((c) => c.type === 'Exported')).toMatchObject({ status: 'True' });
+    const row = done.status?.nodes?.find((n) => n.name === node.name);
+    expect(row?.export).toMatchObject({ complete: true, filesPending: 0 });
+    expect(row?.export?.filesExported).toBe(row?.files?.length);
+    // A file from before the kill and one from after it, both exported; the kill is the row's gap.
+    expect(row?.files?.length).toBe(2);
+    expect(row?.gaps?.map((g) => g.reason)).toEqual([expect.stringContaining('ended unexpectedly')]);
+    expect(await metricValue('tapedeck_operator_credential_refreshes_total', 'none-held')).toBeGreaterThan(before);
   }, 180_000);
 
   it('should export 3 nodes to fake-gcs-server, verified with curl against its JSON API', async () => {
