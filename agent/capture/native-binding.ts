@@ -52,7 +52,7 @@ export interface RawInterface {
 export interface NativeCaptureAddon {
   open(
     options: RawOpenOptions,
-    onBatch: (slot: number, length: number, packets: number) => void,
+    onBatch: (slot: number, length: number, packets: number, lastRecordOffset: number) => void,
     onClosed: (stats: RawStats) => void,
   ): RawOpenResult;
   release(handle: RawHandle, slot: number): void;

@@ -108,13 +108,18 @@ describe('openNativeCapture', () => {
   it('should cut packets at snaplen and keep their original length', async () => {
     const handle = openNativeCapture({ interface: 'lo', filter: `udp and dst port ${portC}`, snaplen: 60 });
     const seen: Captured[] = [];
+    const lastRecordOffsets: [number | undefined, number][] = [];
     handle.onBatch((batch) => {
       seen.push(...decode(batch));
+      // Where the last record begins: records before it are whole, and it ends the batch.
+      lastRecordOffsets.push([batch.lastRecordOffset, batch.length - RECORD_HEADER_BYTES - 60]);
       batch.release();
     });
     await send('udp4', '127.0.0.1', portC, 5, 1000);
     await handle.close();
     expect(seen.map((p) => [p.capturedLength, p.originalLength])).toEqual(Array(5).fill([60, 14 + 20 + 8 + 1000]));
+    expect(lastRecordOffsets.length).toBeGreaterThan(0);
+    for (const [reported, expected] of lastRecordOffsets) expect(reported).toBe(expected);
   });
 
   it('should deliver batches queued before the listener and survive a close from inside the listener', async () => {

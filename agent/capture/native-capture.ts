@@ -98,6 +98,7 @@ class NativeBatch implements PacketBatch {
     readonly data: Buffer,
     readonly length: number,
     readonly packets: number,
+    readonly lastRecordOffset: number,
     private readonly giveBack: () => void,
   ) {}
 
@@ -131,7 +132,7 @@ export class NativeCaptureHandle implements CaptureHandle {
     try {
       const opened = addon.open(
         raw,
-        (slot, length, packets) => this.deliver(slot, length, packets),
+        (slot, length, packets, last) => this.deliver(slot, length, packets, last),
         (stats) => this.ended(stats),
       );
       this.handle = opened.handle;
@@ -179,10 +180,11 @@ export class NativeCaptureHandle implements CaptureHandle {
     return this.closed;
   }
 
-  private deliver(slot: number, length: number, packets: number): void {
+  private deliver(slot: number, length: number, packets: number, lastRecordOffset: number): void {
     const data = this.buffers[slot];
     if (data === undefined) return;
-    const batch = new NativeBatch(data, length, packets, () => this.addon.release(this.handle, slot));
+    const release = (): void => this.addon.release(this.handle, slot);
+    const batch = new NativeBatch(data, length, packets, lastRecordOffset, release);
     if (this.listener === undefined) this.pending.push(batch);
     else this.dispatch(batch);
   }

@@ -14,6 +14,8 @@ export interface PacketBatch {
   readonly data: Buffer;
   readonly length: number;
   readonly packets: number;
+  /** Where the last record begins (the native source knows it; others may leave it out). */
+  readonly lastRecordOffset?: number;
   /** Hands the buffer back to the source's pool. Idempotent. */
   release(): void;
 }

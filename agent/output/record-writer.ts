@@ -44,9 +44,16 @@ export interface RecordWriter {
    * are written, and until then the caller must keep `records` unchanged (the
    * session holds the capture batch, which back-pressures the capture thread).
    * When the caller knows that those records take exactly `recordBytes`
-   * bytes, passing it lets a writer skip walking them.
+   * bytes, and where the last of them begins (`lastRecordOffset`, for the
+   * file's last packet time), passing them lets a writer skip walking them.
    */
-  write(records: Buffer, packets: number, recordBytes?: number, interfaceIndex?: number): Promise<void>;
+  write(
+    records: Buffer,
+    packets: number,
+    recordBytes?: number,
+    interfaceIndex?: number,
+    lastRecordOffset?: number,
+  ): Promise<void>;
   /**
    * At most what write() of `packets` records taking `recordBytes` bytes adds to the disk, so the
    * session can ask the storage budget for a whole batch before any writer writes it. Absent: the

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRecordWriter, type PacketFileFormat, type RotationOptions } from './create-record-writer.js';
+import { RECORD_HEADER_BYTES } from '../capture/packet-batch.js';
 import { OutputErrorCode } from './output-error.js';
 import { PCAP_HEADER_BYTES } from './pcap-format.js';
 import { EPB_OVERHEAD_BYTES, ISB_BYTES, pcapngHeader } from './pcapng-format.js';
@@ -54,6 +55,23 @@ function openDescriptorsUnder(directory: string): number {
 }
 
 describe('rotating-writer', { timeout: 120_000 }, () => {
+  it("should take a file's last packet time from the record the caller names, or find it itself", async () => {
+    // 1 ms between packets, so that each packet has its own millisecond.
+    const packets = syntheticPackets({ count: 50, stepNanos: 1_000_000 });
+    const records = recordsOf(packets);
+    const lastOffset = records.length - RECORD_HEADER_BYTES - (packets.at(-1)?.capturedLength ?? 0);
+    const time = (i: number): Date => new Date(packets[i]!.seconds * 1000 + Math.floor(packets[i]!.nanos / 1e6));
+    const lastTime = async (...hint: [] | [number]): Promise<Date | undefined> => {
+      const writer = newWriter('pcap', { maxFileBytes: 0, maxFileAgeMs: 0 });
+      await writer.write(records, packets.length, records.length, 0, ...hint);
+      return (await writer.close())[0]?.lastPacketTime;
+    };
+    expect(await lastTime()).toEqual(time(49)); // walked
+    expect(await lastTime(lastOffset)).toEqual(time(49));
+    // The hint is believed, not checked (the native capture knows it): pointing at the first record says so.
+    expect(await lastTime(0)).toEqual(time(0));
+  });
+
   it.each([
     ['pcap', 1024],
     ['pcap', 4000],

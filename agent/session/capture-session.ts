@@ -186,7 +186,9 @@ export class CaptureSession {
       }
       if (admitted.packets > 0) {
         const records = batch.data.subarray(0, admitted.recordBytes);
-        const writes = this.writers.write(records, admitted.packets, admitted.recordBytes, interfaceIndex);
+        // The batch's last record is the last written unless a stop condition cut the batch short.
+        const last = admitted.packets === batch.packets ? batch.lastRecordOffset : undefined;
+        const writes = this.writers.write(records, admitted.packets, admitted.recordBytes, interfaceIndex, last);
         this.packets += admitted.packets;
         this.bytes += admitted.capturedBytes;
         // The batch goes back to the capture thread once every writer wrote it:

@@ -62,11 +62,17 @@ export class SessionWriters {
   }
 
   /** Hands a batch of interface `interfaceIndex` to every writer that takes it; may throw (malformed batch). */
-  write(records: Buffer, packets: number, recordBytes: number, interfaceIndex: number): Promise<void>[] {
+  write(
+    records: Buffer,
+    packets: number,
+    recordBytes: number,
+    interfaceIndex: number,
+    lastRecordOffset?: number,
+  ): Promise<void>[] {
     const writes: Promise<void>[] = [];
     for (const { writer, route } of this.writers) {
       const index = route(interfaceIndex);
-      if (index !== undefined) writes.push(writer.write(records, packets, recordBytes, index));
+      if (index !== undefined) writes.push(writer.write(records, packets, recordBytes, index, lastRecordOffset));
     }
     return writes;
   }

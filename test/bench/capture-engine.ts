@@ -11,8 +11,10 @@
 //
 // Prints {"event":"ready",...} once the handle is open, and on SIGTERM/SIGINT
 // (or "stop" on stdin) stops and prints one {"event":"done",...} line with its
-// statistics and CPU time: `cpu` up to the moment every file is written and
-// closed, `cpuTotal` until the session has stopped (its journal written too).
+// statistics and CPU time: `cpuOpen` of opening the capture, `cpuAtStop` from the
+// open until the stop is asked for (tcpdump's is read over the same span: from
+// "listening on" to just before its SIGINT); and from before the open, `cpu`
+// until every file is written and closed, `cpuTotal` until the session stopped.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -108,8 +110,8 @@ function sessionEngine(directory: string): Engine {
           });
     // Everything written, fsynced and closed: the capture path ends here.
     const close: RecordWriter['close'] = (stats) =>
-      writer.close(stats).finally(() => (cpuWritten = process.cpuUsage(cpuAtReady)));
-    return { write: (r, p, b, i) => writer.write(r, p, b, i), files: () => writer.files(), close };
+      writer.close(stats).finally(() => (cpuWritten = process.cpuUsage(cpuAtStart)));
+    return { write: (r, p, b, i, l) => writer.write(r, p, b, i, l), files: () => writer.files(), close };
   };
   const session = CaptureSession.start(
     {
@@ -179,7 +181,7 @@ function rawEngine(path: string): Engine {
       const stats = await handle.close();
       if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs + 50));
       closeSync(fd);
-      cpuWritten = process.cpuUsage(cpuAtReady);
+      cpuWritten = process.cpuUsage(cpuAtStart);
       return { packetsWritten, files: [path], stats };
     },
   };
@@ -206,25 +208,34 @@ function threadCpu(): Record<string, number> {
   return byName;
 }
 
-const cpuAtReady = process.cpuUsage();
+const cpuAtStart = process.cpuUsage();
 const threadsAtReady = threadCpu();
 const engine = sessionMode ? sessionEngine(out) : rawEngine(out);
+// Opening sets up the kernel ring: a one-off cost that depends on the kernel's free memory more than on
+// us (the first of two 32 MiB rings allocated after a while can take 70 ms longer than the next one).
+const cpuOpen = process.cpuUsage(cpuAtStart);
+const cpuAtOpen = process.cpuUsage();
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // From the open to the point at which the harness reads tcpdump's CPU (just before its SIGINT).
+  const cpuAtStop = process.cpuUsage(cpuAtOpen);
   const threadsAtStop = threadCpu();
   const result = await engine.stop();
   // CPU from "ready" on: the harness's TypeScript loader is not the engine.
-  const cpuTotal = process.cpuUsage(cpuAtReady);
+  const cpuTotal = process.cpuUsage(cpuAtStart);
   const threads = Object.fromEntries(
     Object.entries(threadsAtStop).map(([name, s]) => [name, +(s - (threadsAtReady[name] ?? 0)).toFixed(2)]),
   );
   const raw = engine.handle.rawStats();
   const error = engine.handle.error()?.message;
   const cpu = cpuWritten ?? cpuTotal;
-  const done = { event: 'done', ...result, raw, error, batches, cpu, cpuTotal, threads, peakRssKiB: peakRssKiB() };
+  const done = {
+    ...{ event: 'done', ...result, raw, error, batches, cpu, cpuOpen, cpuAtStop, cpuTotal, threads },
+    peakRssKiB: peakRssKiB(),
+  };
   process.stdout.write(`${JSON.stringify(done)}\n`);
   process.exit(0);
 }

@@ -102,6 +102,10 @@ export interface EngineResult {
   files: string[];
   /** CPU (µs) from ready until every file was written and closed. */
   cpu: { user: number; system: number };
+  /** Opening the capture (the kernel ring). */
+  cpuOpen: { user: number; system: number };
+  /** From the open until the stop was asked for: tcpdump's CPU is read over the same span. */
+  cpuAtStop: { user: number; system: number };
   /** Until the session stopped, its journal written too (session writer). */
   cpuTotal: { user: number; system: number };
   /** CPU seconds per thread name until the stop was asked for. */
@@ -177,7 +181,10 @@ export interface TcpdumpResult {
   captured: number;
   receivedByFilter: number;
   droppedByKernel: number;
+  /** From "listening on" (its capture open) to just before its SIGINT. */
   cpuSeconds: number;
+  /** Up to "listening on": starting and opening the capture. */
+  openCpuSeconds: number;
 }
 
 /** CPU seconds (user + system) of a running process, from /proc/<pid>/stat. */
@@ -202,11 +209,12 @@ export async function startTcpdump(o: {
     child.kill('SIGKILL');
     throw err;
   });
+  const openCpuSeconds = cpuSecondsOf(child.pid ?? 0);
   return {
     kill: () => void child.kill('SIGKILL'),
     stop: async () => {
       const pid = child.pid ?? 0;
-      const cpuSeconds = cpuSecondsOf(pid);
+      const cpuSeconds = cpuSecondsOf(pid) - openCpuSeconds;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
       await exited;
@@ -216,6 +224,7 @@ export async function startTcpdump(o: {
         receivedByFilter: count(/(\d+) packets? received by filter/),
         droppedByKernel: count(/(\d+) packets? dropped by kernel/),
         cpuSeconds,
+        openCpuSeconds,
       };
     },
   };

@@ -96,16 +96,17 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
     pthread_mutex_lock(&a->cap.lock);
     struct td_slot *s = &a->cap.slots[slot];
     if (s->state == TD_SLOT_QUEUED) s->state = TD_SLOT_IN_JS;
-    double length = (double)s->length, packets = (double)s->packets;
+    double length = (double)s->length, packets = (double)s->packets, last = (double)s->last_offset;
     pthread_mutex_unlock(&a->cap.lock);
-    napi_value argv[3];
+    napi_value argv[4];
     napi_create_int32(env, slot, &argv[0]);
     napi_create_double(env, length, &argv[1]);
     napi_create_double(env, packets, &argv[2]);
+    napi_create_double(env, last, &argv[3]);
     /* The JavaScript side catches its listener's exceptions (and fails the
      * session); anything that still escapes goes to 'uncaughtException'
      * instead of being swallowed with a DEP0168 warning. */
-    if (napi_call_function(env, undefined, js_cb, 3, argv, NULL) == napi_pending_exception) rethrow_fatal(env);
+    if (napi_call_function(env, undefined, js_cb, 4, argv, NULL) == napi_pending_exception) rethrow_fatal(env);
     return;
   }
   /* End marker: the thread has returned from its loop, every batch is delivered. */

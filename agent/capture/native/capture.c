@@ -87,6 +87,7 @@ static int take_free_slot(struct td_capture *cap) {
       cap->slots[i].state = TD_SLOT_FILLING;
       cap->slots[i].length = 0;
       cap->slots[i].packets = 0;
+      cap->slots[i].last_offset = 0;
       return i;
     }
   }
@@ -152,6 +153,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
   uint32_t hdr[4] = {(uint32_t)h->ts.tv_sec, (uint32_t)h->ts.tv_usec, h->caplen, h->len};
   memcpy(s->data + s->length, hdr, sizeof hdr);
   memcpy(s->data + s->length + sizeof hdr, bytes, h->caplen);
+  s->last_offset = s->length;
   s->length += need;
   s->packets += 1;
 }

@@ -23,6 +23,8 @@ struct td_slot {
   uint8_t *data; /* memory of a JS Buffer kept alive by a strong reference */
   size_t length;
   uint32_t packets;
+  /* Where the last record begins: writers need its time and should not walk the batch to find it. */
+  size_t last_offset;
   enum td_slot_state state;
 };
 
