@@ -34,8 +34,7 @@ export const SHUTDOWN_GRACE_MS = 5000;
 function writerFactory(ledger: StorageLedger): CreateWriter {
   return (options) => {
     const format = options.format;
-    // Hashing while writing costs CPU on the capture path: files are hashed once, when they close or
-    // by the upload that reads them anyway.
+    // Hashing costs CPU on the capture path: files are hashed once, by the upload that reads them anyway.
     if (format === OutputFormat.Json) return createJsonRecordWriter({ ...options, sha256: false, ledger });
     if (format !== PacketFileFormat.Pcap && format !== PacketFileFormat.Pcapng) {
       throw new Error(`format ${format} is not implemented`);

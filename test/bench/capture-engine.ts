@@ -32,6 +32,7 @@ import type { CreateWriter } from '../../agent/session/ports.js';
 import { OutputFormat } from '../../agent/session/session-spec.js';
 import { StateStore } from '../../agent/state/state-store.js';
 import { NO_LIMITS, StopReason } from '../../agent/session/stop-condition.js';
+import { StorageBudget } from '../../agent/storage/storage-budget.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +48,8 @@ const { values } = parseArgs({
     'batch-bytes': { type: 'string' },
     'hold-ms': { type: 'string', default: '0' }, // raw only: keep each batch this long
     sha256: { type: 'boolean', default: false }, // session: also hash while writing (the agent does not)
+    // session: the node's storage budget, accounted as the agent does (0: none)
+    'storage-limit-bytes': { type: 'string', default: String(8 * 2 ** 30) },
   },
 });
 const out = values.out;
@@ -102,11 +105,12 @@ function sessionEngine(directory: string): Engine {
   const createWriter: CreateWriter = (options) => {
     const writer: RecordWriter =
       options.format === OutputFormat.Json
-        ? createJsonRecordWriter({ ...options, sha256: values.sha256 })
+        ? createJsonRecordWriter({ ...options, sha256: values.sha256, ...ledger })
         : createRecordWriter({
             ...options,
             format: options.format === OutputFormat.Pcapng ? PacketFileFormat.Pcapng : PacketFileFormat.Pcap,
             sha256: values.sha256,
+            ...ledger,
           });
     // Everything written, fsynced and closed: the capture path ends here.
     const close: RecordWriter['close'] = (stats) =>
@@ -137,6 +141,7 @@ function sessionEngine(directory: string): Engine {
         createWriter,
         clock: systemClock,
         journal: StateStore.open(`${directory}/state`),
+        ...(budget && { storage: budget }),
       },
       logger: pino({ level: 'info' }, pino.destination({ dest: 2, sync: true })),
     },
@@ -208,6 +213,18 @@ function threadCpu(): Record<string, number> {
   return byName;
 }
 
+// As agent/main.ts: every write is accounted in the node's storage budget (a statfs of the volume too).
+if (sessionMode) mkdirSync(out, { recursive: true });
+const budget =
+  sessionMode && Number(values['storage-limit-bytes']) > 0
+    ? await StorageBudget.open({
+        dataDir: out,
+        limitBytes: Number(values['storage-limit-bytes']),
+        clock: systemClock,
+        logger: pino({ level: 'warn' }, pino.destination({ dest: 2, sync: true })),
+      })
+    : undefined;
+const ledger = budget === undefined ? {} : { ledger: budget };
 const cpuAtStart = process.cpuUsage();
 const threadsAtReady = threadCpu();
 const engine = sessionMode ? sessionEngine(out) : rawEngine(out);

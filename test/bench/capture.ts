@@ -139,6 +139,7 @@ async function runOnce(run: number): Promise<RunResult> {
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
   console.log(`engine ${compiled === undefined ? 'TypeScript under tsx' : 'compiled JavaScript'}`);
   console.log(`duration ${seconds} s, kernel buffer ${bufferBytes} bytes on both, filter "${filter}"`);
+  if (writer === 'session') console.log('tapedeck writes through the storage budget (8 GiB), as the agent does');
   console.log(`rate ${Math.round(sent / seconds)} pkt/s sent; tapedeck batches ${agent.batches}`);
   console.log(`tapedeck peak RSS (VmHWM) ${(agent.peakRssKiB / 1024).toFixed(1)} MiB`);
   if (formats?.includes('json')) console.log(`tapedeck json records ${records}`);
