@@ -13,14 +13,17 @@ export function feedRecordBatch(
   packets: number,
   linkType: number,
 ): number {
+  // One DataView a batch: Buffer's readUInt32LE validates its offset on every call, four times a packet.
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const limit = Math.min(length, records.byteLength);
   let at = 0;
   let delivered = 0;
-  while (delivered < packets && length - at >= BATCH_RECORD_HEADER_BYTES) {
-    const sec = hostLittleEndian ? records.readUInt32LE(at) : records.readUInt32BE(at);
-    const nsec = hostLittleEndian ? records.readUInt32LE(at + 4) : records.readUInt32BE(at + 4);
-    const captured = hostLittleEndian ? records.readUInt32LE(at + 8) : records.readUInt32BE(at + 8);
-    const original = hostLittleEndian ? records.readUInt32LE(at + 12) : records.readUInt32BE(at + 12);
-    if (at + BATCH_RECORD_HEADER_BYTES + captured > length) break;
+  while (delivered < packets && limit - at >= BATCH_RECORD_HEADER_BYTES) {
+    const sec = view.getUint32(at, hostLittleEndian);
+    const nsec = view.getUint32(at + 4, hostLittleEndian);
+    const captured = view.getUint32(at + 8, hostLittleEndian);
+    const original = view.getUint32(at + 12, hostLittleEndian);
+    if (at + BATCH_RECORD_HEADER_BYTES + captured > limit) break;
     sink.packet(records, at + BATCH_RECORD_HEADER_BYTES, captured, original, sec, nsec, linkType);
     at += BATCH_RECORD_HEADER_BYTES + captured;
     delivered++;

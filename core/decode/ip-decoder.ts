@@ -1,6 +1,7 @@
 // Decodes IPv4 / IPv6 (extension headers, fragments) and the TCP, UDP, ICMP or SCTP header into a
 // reused PacketView. Lengths come from the IP headers (Ethernet padding is ignored); payload bytes the
 // snaplen cut off are counted as on the wire but not captured.
+import { u16be, u32be } from './bytes.js';
 import { FragmentReassembler } from './ip-fragments.js';
 import { EtherType } from './link-layer.js';
 import { Family, IpProtocol, type PacketView } from './packet-view.js';
@@ -25,19 +26,19 @@ export class IpDecoder {
   private ipv4(view: PacketView, buf: Buffer, at: number, end: number): DecodeStatus {
     if (end - at < 20 || (buf[at] ?? 0) >> 4 !== 4) return DecodeStatus.Malformed;
     const headerLength = ((buf[at] ?? 0) & 15) * 4;
-    let total = buf.readUInt16BE(at + 2);
+    let total = u16be(buf, at + 2);
     if (total === 0) total = end - at; // segmentation offload: the length field is left 0
     if (headerLength < 20 || total < headerLength || end - at < headerLength) return DecodeStatus.Malformed;
     view.family = Family.V4;
     view.protocol = buf[at + 9] ?? 0;
-    view.src[0] = buf.readUInt32BE(at + 12);
-    view.dst[0] = buf.readUInt32BE(at + 16);
+    view.src[0] = u32be(buf, at + 12);
+    view.dst[0] = u32be(buf, at + 16);
     view.src[1] = view.src[2] = view.src[3] = 0;
     view.dst[1] = view.dst[2] = view.dst[3] = 0;
-    const fragment = buf.readUInt16BE(at + 6);
+    const fragment = u16be(buf, at + 6);
     const capEnd = Math.min(end, at + total);
     if (fragment & 0x3fff) {
-      const key = `4:${view.src[0]}:${view.dst[0]}:${view.protocol}:${buf.readUInt16BE(at + 4)}`;
+      const key = `4:${view.src[0]}:${view.dst[0]}:${view.protocol}:${u16be(buf, at + 4)}`;
       return this.fragment(
         view,
         key,
@@ -55,10 +56,10 @@ export class IpDecoder {
     if (end - at < 40 || (buf[at] ?? 0) >> 4 !== 6) return DecodeStatus.Malformed;
     view.family = Family.V6;
     for (let i = 0; i < 4; i++) {
-      view.src[i] = buf.readUInt32BE(at + 8 + i * 4);
-      view.dst[i] = buf.readUInt32BE(at + 24 + i * 4);
+      view.src[i] = u32be(buf, at + 8 + i * 4);
+      view.dst[i] = u32be(buf, at + 24 + i * 4);
     }
-    const wireEnd = at + 40 + buf.readUInt16BE(at + 4);
+    const wireEnd = at + 40 + u16be(buf, at + 4);
     const capEnd = Math.min(end, wireEnd);
     let next = buf[at + 6] ?? 0;
     let p = at + 40;
@@ -66,8 +67,8 @@ export class IpDecoder {
       if (next === IPV6_FRAGMENT) {
         if (capEnd - p < 8) return DecodeStatus.Malformed;
         view.protocol = buf[p] ?? 0;
-        const field = buf.readUInt16BE(p + 2);
-        const key = `6:${view.src.join(',')}:${view.dst.join(',')}:${view.protocol}:${buf.readUInt32BE(p + 4)}`;
+        const field = u16be(buf, p + 2);
+        const key = `6:${view.src.join(',')}:${view.dst.join(',')}:${view.protocol}:${u32be(buf, p + 4)}`;
         return this.fragment(view, key, field & 0xfff8, (field & 1) !== 0, buf, p + 8, capEnd);
       }
       if (!IPV6_EXTENSIONS.has(next)) break;
@@ -106,25 +107,25 @@ function transport(view: PacketView, buf: Buffer, at: number, capEnd: number, wi
       if (capEnd - at < 20) return DecodeStatus.Malformed;
       const headerLength = ((buf[at + 12] ?? 0) >> 4) * 4;
       if (headerLength < 20 || at + headerLength > wireEnd) return DecodeStatus.Malformed;
-      view.srcPort = buf.readUInt16BE(at);
-      view.dstPort = buf.readUInt16BE(at + 2);
-      view.seq = buf.readUInt32BE(at + 4);
-      view.ack = buf.readUInt32BE(at + 8);
+      view.srcPort = u16be(buf, at);
+      view.dstPort = u16be(buf, at + 2);
+      view.seq = u32be(buf, at + 4);
+      view.ack = u32be(buf, at + 8);
       view.tcpFlags = buf[at + 13] ?? 0;
-      view.window = buf.readUInt16BE(at + 14);
+      view.window = u16be(buf, at + 14);
       return payload(view, at + headerLength, capEnd, wireEnd);
     }
     case IpProtocol.Udp: {
       if (capEnd - at < 8) return DecodeStatus.Malformed;
-      view.srcPort = buf.readUInt16BE(at);
-      view.dstPort = buf.readUInt16BE(at + 2);
-      const length = buf.readUInt16BE(at + 4);
+      view.srcPort = u16be(buf, at);
+      view.dstPort = u16be(buf, at + 2);
+      const length = u16be(buf, at + 4);
       return payload(view, at + 8, capEnd, length >= 8 ? Math.min(wireEnd, at + length) : wireEnd);
     }
     case IpProtocol.Sctp:
       if (capEnd - at < 12) return DecodeStatus.Malformed;
-      view.srcPort = buf.readUInt16BE(at);
-      view.dstPort = buf.readUInt16BE(at + 2);
+      view.srcPort = u16be(buf, at);
+      view.dstPort = u16be(buf, at + 2);
       return payload(view, at + 12, capEnd, wireEnd);
     case IpProtocol.Icmp:
     case IpProtocol.Icmpv6:

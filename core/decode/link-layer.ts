@@ -1,5 +1,6 @@
 // Finds the network-layer header behind a link-layer header. Returns the EtherType-style protocol in
 // `out.etherType` (0x0800 IPv4, 0x86dd IPv6) and its offset, or false for anything else.
+import { u16be, u32be } from './bytes.js';
 import { LinkType } from '../capture/link-type.js';
 
 export const EtherType = { Ipv4: 0x0800, Ipv6: 0x86dd, Vlan: 0x8100, QinQ: 0x88a8, Vlan9100: 0x9100 } as const;
@@ -37,7 +38,7 @@ export function findNetworkLayer(
     case LinkType.Ethernet: {
       let at = start + 12;
       if (end - at < 2) return false;
-      let type = buf.readUInt16BE(at);
+      let type = u16be(buf, at);
       for (
         let tags = 0;
         tags < 3 && (type === EtherType.Vlan || type === EtherType.QinQ || type === EtherType.Vlan9100);
@@ -45,7 +46,7 @@ export function findNetworkLayer(
       ) {
         at += 4;
         if (end - at < 2) return false;
-        type = buf.readUInt16BE(at);
+        type = u16be(buf, at);
       }
       out.offset = at + 2;
       out.etherType = type;
@@ -54,21 +55,21 @@ export function findNetworkLayer(
     case LinkType.LinuxSll:
       if (end - start < 16) return false;
       out.offset = start + 16;
-      out.etherType = buf.readUInt16BE(start + 14);
+      out.etherType = u16be(buf, start + 14);
       return true;
     case LinkType.LinuxSll2:
       if (end - start < 20) return false;
       out.offset = start + 20;
-      out.etherType = buf.readUInt16BE(start);
+      out.etherType = u16be(buf, start);
       return true;
     case LinkType.Null: {
       if (end - start < 4) return false;
       const le = buf.readUInt32LE(start);
-      return fromAddressFamily(le < 0x10000 ? le : buf.readUInt32BE(start), start + 4, out);
+      return fromAddressFamily(le < 0x10000 ? le : u32be(buf, start), start + 4, out);
     }
     case LinkType.Loop:
       if (end - start < 4) return false;
-      return fromAddressFamily(buf.readUInt32BE(start), start + 4, out);
+      return fromAddressFamily(u32be(buf, start), start + 4, out);
     case LinkType.Raw:
     case LinkType.Ipv4:
     case LinkType.Ipv6:

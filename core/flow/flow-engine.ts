@@ -120,8 +120,7 @@ export class FlowEngine implements PacketSink {
 
   private account(view: PacketView): void {
     const table = this.table;
-    const hash = table.hashOf(view);
-    let flow = table.find(view, hash);
+    let flow = table.lookup(view);
     let side: Side = table.side;
     if (flow && flow.closing && view.protocol === IpProtocol.Tcp && (view.tcpFlags & 0x12) === 0x02) {
       this.close(flow, false); // port reuse: a new SYN after the old connection closed
@@ -129,7 +128,7 @@ export class FlowEngine implements PacketSink {
     }
     if (!flow) {
       if (table.size >= this.maxFlows) this.evict();
-      flow = this.create(view, hash);
+      flow = this.create(view, table.hashOf(view));
       side = 0;
     } else {
       table.touch(flow);

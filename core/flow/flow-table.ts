@@ -22,37 +22,44 @@ export class FlowTable {
   readonly open = new FlowList();
   readonly closing = new FlowList();
   size = 0;
-  /** Side of the packet in the flow the last find() returned. */
+  /** Side of the packet in the flow the last find() or lookup() returned. */
   side: Side = 0;
+  /** The flow of the packet before: packets come in runs of one flow, so it is tried before hashing. */
+  private recent: Flow | undefined;
 
   hashOf(view: PacketView): number {
     const h = (endpointHash(view.src, view.srcPort) + endpointHash(view.dst, view.dstPort)) | 0;
     return Math.imul(h ^ (view.protocol * 0x01000193) ^ view.family, 0x9e3779b1) | 0;
   }
 
+  /** The packet's flow (the one of the packet before, else by hash), or undefined. */
+  lookup(view: PacketView): Flow | undefined {
+    const recent = this.recent;
+    if (recent !== undefined && this.matches(recent, view)) return recent;
+    const flow = this.find(view, this.hashOf(view));
+    if (flow !== undefined) this.recent = flow;
+    return flow;
+  }
+
   find(view: PacketView, hash: number): Flow | undefined {
     for (let f = this.buckets.get(hash); f; f = f.bucketNext ?? undefined) {
-      if (f.protocol !== view.protocol || f.family !== view.family) continue;
-      if (
-        f.portA === view.srcPort &&
-        f.portB === view.dstPort &&
-        sameWords(f.a, view.src) &&
-        sameWords(f.b, view.dst)
-      ) {
-        this.side = 0;
-        return f;
-      }
-      if (
-        f.portA === view.dstPort &&
-        f.portB === view.srcPort &&
-        sameWords(f.a, view.dst) &&
-        sameWords(f.b, view.src)
-      ) {
-        this.side = 1;
-        return f;
-      }
+      if (this.matches(f, view)) return f;
     }
     return undefined;
+  }
+
+  /** Whether `view` belongs to `f`, either way; sets side. */
+  private matches(f: Flow, view: PacketView): boolean {
+    if (f.protocol !== view.protocol || f.family !== view.family) return false;
+    if (f.portA === view.srcPort && f.portB === view.dstPort && sameWords(f.a, view.src) && sameWords(f.b, view.dst)) {
+      this.side = 0;
+      return true;
+    }
+    if (f.portA === view.dstPort && f.portB === view.srcPort && sameWords(f.a, view.dst) && sameWords(f.b, view.src)) {
+      this.side = 1;
+      return true;
+    }
+    return false;
   }
 
   /** A new flow whose side A is the packet's sender. */
@@ -70,6 +77,7 @@ export class FlowTable {
     this.open.append(flow);
     this.size++;
     this.side = 0;
+    this.recent = flow;
     return flow;
   }
 
@@ -85,6 +93,7 @@ export class FlowTable {
   }
 
   remove(flow: Flow): void {
+    if (this.recent === flow) this.recent = undefined;
     (flow.closing ? this.closing : this.open).remove(flow);
     let f = this.buckets.get(flow.hash);
     if (f === flow) {
