@@ -40,13 +40,15 @@ class Heap {
     for (let i = a.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!before(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      const swap = a[i]!;
+      a[i] = a[parent]!;
+      a[parent] = swap;
       i = parent;
     }
   }
-  /** Replaces the top with `item` and restores the order. */
-  replaceTop(item: Head): void {
-    this.items[0] = item;
+  /** The top's input has its next packet: the top object is reused (no object per packet). */
+  advanceTop(packet: MergePacket): void {
+    this.items[0]!.packet = packet;
     this.down(0);
   }
   popTop(): void {
@@ -64,7 +66,9 @@ class Heap {
       if (l < a.length && before(a[l]!, a[m]!)) m = l;
       if (r < a.length && before(a[r]!, a[m]!)) m = r;
       if (m === i) return;
-      [a[i], a[m]] = [a[m]!, a[i]!];
+      const swap = a[i]!;
+      a[i] = a[m]!;
+      a[m] = swap;
       i = m;
     }
   }
@@ -136,7 +140,7 @@ export async function mergeToPcapng(
     const source = inputs[top.input]!.source;
     let next = source.take();
     if (next === NEED_READ) next = await source.next();
-    if (next) heap.replaceTop({ input: top.input, packet: next });
+    if (next) heap.advanceTop(next);
     else heap.popTop();
   }
   if (used > 0) await flush();

@@ -102,16 +102,26 @@ export function writeEnhancedPacket(
   const z = ((tsSec - low16) / 0x10000) * 1e9 + Math.floor(x / 0x10000);
   const high = Math.floor(z / 0x10000);
   const low = (z % 0x10000) * 0x10000 + (x % 0x10000);
-  out.writeUInt32LE(EPB, at);
-  out.writeUInt32LE(length, at + 4);
-  out.writeUInt32LE(interfaceId, at + 8);
-  out.writeUInt32LE(high, at + 12);
-  out.writeUInt32LE(low, at + 16);
-  out.writeUInt32LE(captured, at + 20);
-  out.writeUInt32LE(originalLength, at + 24);
+  // Byte stores, not Buffer.writeUInt32LE (which validates each call) nor fill() for at most 3 bytes:
+  // this runs once per merged packet.
+  putU32le(out, at, EPB);
+  putU32le(out, at + 4, length);
+  putU32le(out, at + 8, interfaceId);
+  putU32le(out, at + 12, high);
+  putU32le(out, at + 16, low);
+  putU32le(out, at + 20, captured);
+  putU32le(out, at + 24, originalLength);
   data.copy(out, at + 28, dataOffset, dataOffset + captured);
   // Padding is zeroed: a reused output buffer holds old bytes.
-  out.fill(0, at + 28 + captured, at + length - 4);
-  out.writeUInt32LE(length, at + length - 4);
+  for (let p = at + 28 + captured; p < at + length - 4; p++) out[p] = 0;
+  putU32le(out, at + length - 4, length);
   return at + length;
+}
+
+/** Little-endian u32 at `at`; the caller made room. */
+function putU32le(out: Buffer, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = (value >>> 24) & 0xff;
 }
