@@ -15,18 +15,23 @@ describe('parseHead', () => {
     ['   ', ''],
   ])('should trim the field value %j as String.prototype.trim does', (raw, value) => {
     const head = parseHead(`HTTP/1.1 200 OK\r\nX-A:${raw}\r\nX-B: b\r\n\r\n`, false);
-    expect(head?.headers).toEqual([
-      ['X-A', value],
-      ['X-B', 'b'],
-    ]);
+    expect(head?.fields).toEqual({ 'X-A': [value], 'X-B': ['b'] });
   });
 
   it('should skip lines without a colon or with an empty name, and fold continuation lines', () => {
     const head = parseHead('GET / HTTP/1.1\nno colon here\n: empty\nX-A: 1\n  more\nX-B:2\n\n', true);
-    expect(head?.headers).toEqual([
-      ['X-A', '1 more'],
-      ['X-B', '2'],
-    ]);
+    expect(head?.fields).toEqual({ 'X-A': ['1 more'], 'X-B': ['2'] });
+  });
+
+  it('should group repeated fields under their first position, fold into the latest value and keep __proto__', () => {
+    const text =
+      'GET / HTTP/1.1\r\nhost: a\r\n b\r\nx-y: 1\r\n__proto__: p\r\nX-Y: 2\r\nbad name: 3\r\n\t4\r\nHOST: c\r\n\r\n';
+    const head = parseHead(text, true);
+    expect(Object.keys(head?.fields ?? {})).toEqual(['Host', 'X-Y', '__proto__']);
+    expect(head?.fields['X-Y']).toEqual(['1', '2 4']);
+    expect(head?.fields.Host).toEqual(['a b', 'c']);
+    expect(Object.getOwnPropertyDescriptor(head?.fields, '__proto__')?.value).toEqual(['p']);
+    expect(head?.host).toBe('a b');
   });
 });
 

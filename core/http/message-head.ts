@@ -12,13 +12,18 @@ export interface MessageHead {
   readonly proto: string;
   /** Responses; 0 for requests. */
   readonly statusCode: number;
-  /** In order of appearance, names in Go's canonical form (what gost records). */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The header fields as gost records them: names in Go's canonical form in order of first appearance,
+   * each with its values in order; not redacted. The record shares it (http-record.ts): not to be changed.
+   */
+  readonly fields: Record<string, string[]>;
+  /** The first Host value. */
+  readonly host: string | undefined;
   /** The fields framing depends on, gathered while parsing (each list joined with ","; undefined = absent). */
-  readonly transferEncoding?: string;
-  readonly contentLength?: string;
-  readonly upgrade?: boolean;
-  readonly connection?: string;
+  readonly transferEncoding: string | undefined;
+  readonly contentLength: string | undefined;
+  readonly upgrade: boolean;
+  readonly connection: string | undefined;
 }
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S+) +(HTTP\/\d\.\d) *$/;
@@ -27,7 +32,7 @@ const STATUS_LINE = /^(HTTP\/\d\.\d) +(\d{3})(?: .*)?$/;
 /** Parses a head (terminating empty line optional); undefined when the start line is not HTTP/1.x. */
 export function parseHead(text: string, request: boolean): MessageHead | undefined {
   let eol = text.indexOf('\n');
-  const first = lineAt(text, 0, eol);
+  const first = text.slice(0, lineEnd(text, 0, eol));
   let method = '';
   let uri = '';
   let proto: string;
@@ -42,12 +47,13 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     proto = m[1] ?? '';
     statusCode = Number(m[2]);
   }
-  const headers: Array<[string, string]> = [];
+  const fields: Record<string, string[]> = {};
+  let last: string[] | undefined; // the values of the field on the line before
   let transferEncoding: string | undefined;
   let contentLength: string | undefined;
   let upgrade = false;
   let connection: string | undefined;
-  // Lines are walked by index: a header field costs the slices of its name and value, nothing more.
+  // Lines are walked by index: a field costs the strings of its name and value, nothing more.
   let colon = -2; // the first ':' at or after a position before this line (-1: none left, -2: not looked for)
   while (eol >= 0) {
     const from = eol + 1;
@@ -55,9 +61,9 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     const to = lineEnd(text, from, eol);
     if (to === from) break;
     const c = text.charCodeAt(from);
-    const last = headers[headers.length - 1];
     if ((c === 0x20 || c === 0x09) && last) {
-      last[1] = `${last[1]} ${text.slice(from, to).trim()}`.trim(); // obs-fold: one space, RFC 9112 5.2
+      const folded = `${last[last.length - 1]} ${text.slice(from, to).trim()}`.trim(); // obs-fold: RFC 9112 5.2
+      last[last.length - 1] = folded;
       continue;
     }
     if (colon !== -1 && colon < from) colon = text.indexOf(':', from);
@@ -65,7 +71,7 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     const key = headerKey(text.slice(from, colon));
     if (key === undefined) continue;
     const value = valueOf(text, colon + 1, to);
-    headers.push([key, value]);
+    last = add(fields, key, value);
     if (key === 'Transfer-Encoding')
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
     else if (key === 'Content-Length')
@@ -74,30 +80,39 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     else if (key === 'Connection') connection = connection === undefined ? value : `${connection},${value}`;
   }
   // A folded continuation of a framing header is not re-read: obsolete, and nobody folds those.
-  // Every head has the same fields: one object shape for the code that reads them.
   return {
     request,
     method,
     uri,
     proto,
     statusCode,
-    headers,
+    fields,
+    host: Object.hasOwn(fields, 'Host') ? fields.Host?.[0] : undefined, // folded lines included
     transferEncoding,
     contentLength,
-    upgrade: upgrade || undefined,
+    upgrade,
     connection,
   };
+}
+
+/** Appends a value to field `key`; returns its values. */
+function add(fields: Record<string, string[]>, key: string, value: string): string[] {
+  const values = Object.hasOwn(fields, key) ? fields[key] : undefined;
+  if (values) {
+    values.push(value);
+    return values;
+  }
+  const created = [value];
+  // defineProperty: a header named __proto__ stays a header.
+  if (key === '__proto__') Object.defineProperty(fields, key, { value: created, enumerable: true });
+  else fields[key] = created;
+  return created;
 }
 
 /** Where the line of `text` from `from` to `eol` (-1: the end) ends, without its CR. */
 function lineEnd(text: string, from: number, eol: number): number {
   const to = eol < 0 ? text.length : eol;
   return to > from && text.charCodeAt(to - 1) === 0x0d ? to - 1 : to;
-}
-
-/** The line of `text` from `from` to `eol` (-1: the end), without its CR. */
-function lineAt(text: string, from: number, eol: number): string {
-  return text.slice(from, lineEnd(text, from, eol));
 }
 
 /** A field value, trimmed as String.prototype.trim does; the usual spaces after the colon cost no copy. */
@@ -112,13 +127,6 @@ function valueOf(text: string, from: number, to: number): string {
 /** Could trim() remove this character? Every whitespace and line terminator is ≤ 0x20, 0xA0 or ≥ 0x1680. */
 function mayTrim(c: number): boolean {
   return c <= 0x20 || c === 0xa0 || c >= 0x1680;
-}
-
-/** Every value of header `name` (canonical form). */
-export function headerValues(head: MessageHead, name: string): string[] {
-  const out: string[] = [];
-  for (const [n, v] of head.headers) if (n === name) out.push(v);
-  return out;
 }
 
 /** The comma-separated tokens of a list header's values, lower case. */
