@@ -35,11 +35,10 @@ export function buildHttpRecord(flow: FlowInfo, exchange: Exchange, redaction: R
   if (response) http.response = messageFields(response, redaction);
   if (!request || request.partial || response?.partial) http.partial = true;
   const duration = durationNs(first.at.sec, first.at.nsec, exchange.lastAt.sec, exchange.lastAt.nsec);
-  return {
-    ...commonFields(RecordKind.Http, flow, first.at.sec, first.at.nsec, duration),
-    kind: RecordKind.Http,
-    http,
-  };
+  // The object commonFields() made becomes the record (kind Http): a copy of it would cost a record's worth.
+  const record = commonFields(RecordKind.Http, flow, first.at.sec, first.at.nsec, duration) as HttpRecord;
+  record.http = http;
+  return record;
 }
 
 function messageFields(message: Message, redaction: Redaction): HttpMessageFields {
