@@ -54,6 +54,8 @@ export class Flow implements FlowInfo {
   consumer: StreamConsumer | undefined;
   private id: string | undefined;
   private cid: string | undefined;
+  /** Each side's endpoint text, made once: every record of the flow carries both. */
+  private readonly endpoints: [string | undefined, string | undefined] = [undefined, undefined];
 
   get clientPort(): number {
     return this.clientSide === 0 ? this.portA : this.portB;
@@ -104,6 +106,10 @@ export class Flow implements FlowInfo {
   }
 
   private endpoint(side: Side): string {
+    return (this.endpoints[side] ??= this.endpointText(side));
+  }
+
+  private endpointText(side: Side): string {
     const words = side === 0 ? this.a : this.b;
     if (!PORTED.has(this.protocol)) return formatIp(this.family, words); // ICMP and protocols without ports
     return formatEndpoint(this.family, words, side === 0 ? this.portA : this.portB);

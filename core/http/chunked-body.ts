@@ -61,11 +61,12 @@ export class ChunkedBody {
   }
 
   private readLine(buf: Buffer, i: number, end: number): number {
-    const found = buf.subarray(i, end).indexOf(0x0a);
-    const stop = found >= 0 ? i + found : end;
+    let stop = i;
+    while (stop < end && buf[stop] !== 0x0a) stop++; // a byte loop: indexOf on `buf` would not stop at `end`
+    if (stop < end && this.line === '') return this.lineInPlace(buf, i, stop);
     this.line += buf.toString('latin1', i, stop);
     if (this.part === Part.Trailer) this.trailerBytes += stop - i;
-    if (found < 0) {
+    if (stop === end) {
       const tooLong =
         this.part === Part.Size ? this.line.length > MAX_CHUNK_LINE : this.trailerBytes > MAX_TRAILER_BYTES;
       if (tooLong) this.status = ChunkStatus.Broken;
@@ -79,11 +80,38 @@ export class ChunkedBody {
     }
     const size = CHUNK_SIZE.exec(line);
     if (!size) {
-      this.status = ChunkStatus.Broken;
-      this.badLine = `${line}\r\n`;
+      this.broken(line);
       return stop + 1;
     }
-    const n = parseInt(size[1] ?? '0', 16);
+    this.sized(parseInt(size[1] ?? '0', 16));
+    return stop + 1;
+  }
+
+  /** A whole line in `buf[i, stop)` (`stop` is its LF): read from the bytes, as CHUNK_SIZE would match it. */
+  private lineInPlace(buf: Buffer, i: number, stop: number): number {
+    const to = stop > i && buf[stop - 1] === 0x0d ? stop - 1 : stop;
+    if (this.part === Part.Trailer) {
+      this.trailerBytes += stop - i;
+      if (to === i) this.status = ChunkStatus.Done;
+      return stop + 1;
+    }
+    let n = 0;
+    let at = i;
+    for (let digit = hexValue(buf[at]); digit >= 0 && at < to; digit = hexValue(buf[at])) {
+      n = n * 16 + digit;
+      at++;
+    }
+    const digits = at - i;
+    while (at < to && buf[at] === 0x20) at++;
+    let ok = digits >= 1 && digits <= 13 && (at === to || buf[at] === 0x3b);
+    // After ';' anything but a CR (the regex's `.` matches no line terminator).
+    for (let k = at; ok && k < to; k++) if (buf[k] === 0x0d) ok = false;
+    if (ok) this.sized(n);
+    else this.broken(buf.toString('latin1', i, to));
+    return stop + 1;
+  }
+
+  private sized(n: number): void {
     if (n === 0) {
       this.part = Part.Trailer;
       this.trailerBytes = 0;
@@ -91,6 +119,18 @@ export class ChunkedBody {
       this.part = Part.Data;
       this.remaining = n;
     }
-    return stop + 1;
   }
+
+  private broken(line: string): void {
+    this.status = ChunkStatus.Broken;
+    this.badLine = `${line}\r\n`;
+  }
+}
+
+/** 0-15 for an ASCII hex digit, else -1. */
+function hexValue(c: number | undefined): number {
+  if (c === undefined) return -1;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }

@@ -20,6 +20,7 @@ export function headerKey(name: string): string | undefined {
     out += upper ? c.toUpperCase() : c.toLowerCase();
     upper = c === '-';
   }
-  if (cache.size < MAX_CACHED) cache.set(name, out);
+  // The key is a copy: a slice of a head's text would keep all of that text alive.
+  if (cache.size < MAX_CACHED) cache.set([...name].join(''), out);
   return out;
 }

@@ -6,7 +6,7 @@ import { RecordKind, type HttpFields, type HttpMessageFields, type HttpRecord } 
 import { durationNs } from '../records/record-time.js';
 import type { MessageHead } from './message-head.js';
 import type { Stamp } from './reader-events.js';
-import { REDACTED, type Redaction } from './redaction.js';
+import type { Redaction } from './redaction.js';
 
 export interface Message {
   readonly head: MessageHead;
@@ -35,29 +35,19 @@ export function buildHttpRecord(flow: FlowInfo, exchange: Exchange, redaction: R
   if (response) http.response = messageFields(response, redaction);
   if (!request || request.partial || response?.partial) http.partial = true;
   const duration = durationNs(first.at.sec, first.at.nsec, exchange.lastAt.sec, exchange.lastAt.nsec);
-  return {
-    ...commonFields(RecordKind.Http, flow, first.at.sec, first.at.nsec, duration),
-    kind: RecordKind.Http,
-    http,
-  };
+  // The object commonFields() made becomes the record (kind Http): a copy of it would cost a record's worth.
+  const record = commonFields(RecordKind.Http, flow, first.at.sec, first.at.nsec, duration) as HttpRecord;
+  record.http = http;
+  return record;
 }
 
 function messageFields(message: Message, redaction: Redaction): HttpMessageFields {
-  const header: Record<string, string[]> = {};
-  for (const [name, value] of message.head.headers) {
-    const shown = redaction.header(name) ? REDACTED : value;
-    const values = Object.hasOwn(header, name) ? header[name] : undefined;
-    if (values) values.push(shown);
-    // defineProperty: a header named __proto__ stays a header.
-    else if (name === '__proto__') Object.defineProperty(header, name, { value: [shown], enumerable: true });
-    else header[name] = [shown];
-  }
-  return { contentLength: message.bodyBytes, header };
+  return { contentLength: message.bodyBytes, header: redaction.fields(message.head.fields) };
 }
 
 /** The Host header, else the authority of an absolute URI (or of CONNECT's target). */
 function hostOf(head: MessageHead): string {
-  for (const [name, value] of head.headers) if (name === 'Host') return value;
+  if (head.host !== undefined) return head.host;
   if (head.method === 'CONNECT') return head.uri;
   const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(head.uri);
   return m?.[1] ?? '';

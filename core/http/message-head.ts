@@ -12,13 +12,18 @@ export interface MessageHead {
   readonly proto: string;
   /** Responses; 0 for requests. */
   readonly statusCode: number;
-  /** In order of appearance, names in Go's canonical form (what gost records). */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The header fields as gost records them: names in Go's canonical form in order of first appearance,
+   * each with its values in order; not redacted. The record shares it (http-record.ts): not to be changed.
+   */
+  readonly fields: Record<string, string[]>;
+  /** The first Host value. */
+  readonly host: string | undefined;
   /** The fields framing depends on, gathered while parsing (each list joined with ","; undefined = absent). */
-  readonly transferEncoding?: string;
-  readonly contentLength?: string;
-  readonly upgrade?: boolean;
-  readonly connection?: string;
+  readonly transferEncoding: string | undefined;
+  readonly contentLength: string | undefined;
+  readonly upgrade: boolean;
+  readonly connection: string | undefined;
 }
 
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S+) +(HTTP\/\d\.\d) *$/;
@@ -27,7 +32,7 @@ const STATUS_LINE = /^(HTTP\/\d\.\d) +(\d{3})(?: .*)?$/;
 /** Parses a head (terminating empty line optional); undefined when the start line is not HTTP/1.x. */
 export function parseHead(text: string, request: boolean): MessageHead | undefined {
   let eol = text.indexOf('\n');
-  const first = lineAt(text, 0, eol);
+  const first = text.slice(0, lineEnd(text, 0, eol));
   let method = '';
   let uri = '';
   let proto: string;
@@ -42,27 +47,31 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     proto = m[1] ?? '';
     statusCode = Number(m[2]);
   }
-  const headers: Array<[string, string]> = [];
+  const fields: Record<string, string[]> = {};
+  let last: string[] | undefined; // the values of the field on the line before
   let transferEncoding: string | undefined;
   let contentLength: string | undefined;
   let upgrade = false;
   let connection: string | undefined;
+  // Lines are walked by index: a field costs the strings of its name and value, nothing more.
+  let colon = -2; // the first ':' at or after a position before this line (-1: none left, -2: not looked for)
   while (eol >= 0) {
     const from = eol + 1;
     eol = text.indexOf('\n', from);
-    const line = lineAt(text, from, eol);
-    if (line === '') break;
-    const last = headers[headers.length - 1];
-    if ((line[0] === ' ' || line[0] === '\t') && last) {
-      last[1] = `${last[1]} ${line.trim()}`.trim(); // obs-fold: one space, RFC 9112 5.2
+    const to = lineEnd(text, from, eol);
+    if (to === from) break;
+    const c = text.charCodeAt(from);
+    if ((c === 0x20 || c === 0x09) && last) {
+      const folded = `${last[last.length - 1]} ${text.slice(from, to).trim()}`.trim(); // obs-fold: RFC 9112 5.2
+      last[last.length - 1] = folded;
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = headerKey(line.slice(0, colon));
+    if (colon !== -1 && colon < from) colon = text.indexOf(':', from);
+    if (colon <= from || colon >= to) continue;
+    const key = headerKey(text.slice(from, colon));
     if (key === undefined) continue;
-    const value = line.slice(colon + 1).trim();
-    headers.push([key, value]);
+    const value = valueOf(text, colon + 1, to);
+    last = add(fields, key, value);
     if (key === 'Transfer-Encoding')
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
     else if (key === 'Content-Length')
@@ -77,26 +86,47 @@ export function parseHead(text: string, request: boolean): MessageHead | undefin
     uri,
     proto,
     statusCode,
-    headers,
-    ...(transferEncoding !== undefined && { transferEncoding }),
-    ...(contentLength !== undefined && { contentLength }),
-    ...(upgrade && { upgrade }),
-    ...(connection !== undefined && { connection }),
+    fields,
+    host: Object.hasOwn(fields, 'Host') ? fields.Host?.[0] : undefined, // folded lines included
+    transferEncoding,
+    contentLength,
+    upgrade,
+    connection,
   };
 }
 
-/** The line of `text` from `from` to `eol` (-1: the end), without its CR. */
-function lineAt(text: string, from: number, eol: number): string {
-  let to = eol < 0 ? text.length : eol;
-  if (to > from && text.charCodeAt(to - 1) === 0x0d) to--;
-  return text.slice(from, to);
+/** Appends a value to field `key`; returns its values. */
+function add(fields: Record<string, string[]>, key: string, value: string): string[] {
+  const values = Object.hasOwn(fields, key) ? fields[key] : undefined;
+  if (values) {
+    values.push(value);
+    return values;
+  }
+  const created = [value];
+  // defineProperty: a header named __proto__ stays a header.
+  if (key === '__proto__') Object.defineProperty(fields, key, { value: created, enumerable: true });
+  else fields[key] = created;
+  return created;
 }
 
-/** Every value of header `name` (canonical form). */
-export function headerValues(head: MessageHead, name: string): string[] {
-  const out: string[] = [];
-  for (const [n, v] of head.headers) if (n === name) out.push(v);
-  return out;
+/** Where the line of `text` from `from` to `eol` (-1: the end) ends, without its CR. */
+function lineEnd(text: string, from: number, eol: number): number {
+  const to = eol < 0 ? text.length : eol;
+  return to > from && text.charCodeAt(to - 1) === 0x0d ? to - 1 : to;
+}
+
+/** A field value, trimmed as String.prototype.trim does; the usual spaces after the colon cost no copy. */
+function valueOf(text: string, from: number, to: number): string {
+  let a = from;
+  while (a < to && text.charCodeAt(a) === 0x20) a++;
+  const value = text.slice(a, to);
+  const trim = mayTrim(value.charCodeAt(0)) || mayTrim(value.charCodeAt(value.length - 1));
+  return trim ? value.trim() : value;
+}
+
+/** Could trim() remove this character? Every whitespace and line terminator is ≤ 0x20, 0xA0 or ≥ 0x1680. */
+function mayTrim(c: number): boolean {
+  return c <= 0x20 || c === 0xa0 || c >= 0x1680;
 }
 
 /** The comma-separated tokens of a list header's values, lower case. */
@@ -105,6 +135,17 @@ export function tokens(list: string): string[] {
     .split(',')
     .map((t) => t.trim().toLowerCase())
     .filter((t) => t !== '');
+}
+
+/** The last of a list header's tokens, lower case (what tokens() would end with); undefined when none. */
+function lastToken(list: string): string | undefined {
+  for (let end = list.length; ;) {
+    const comma = end > 0 ? list.lastIndexOf(',', end - 1) : -1;
+    const token = list.slice(comma + 1, end).trim();
+    if (token !== '') return token.toLowerCase();
+    if (comma < 0) return undefined;
+    end = comma;
+  }
 }
 
 export const Framing = { None: 'none', Fixed: 'fixed', Chunked: 'chunked', Close: 'close' } as const;
@@ -123,6 +164,7 @@ export interface BodyFraming {
 
 const NONE: BodyFraming = { framing: Framing.None, length: 0 };
 const CLOSE: BodyFraming = { framing: Framing.Close, length: 0 };
+const CHUNKED: BodyFraming = { framing: Framing.Chunked, length: 0 };
 
 /**
  * Framing from the header fields alone (RFC 9112 6.3 rules 3-8); the caller handles what depends on the
@@ -131,13 +173,12 @@ const CLOSE: BodyFraming = { framing: Framing.Close, length: 0 };
  */
 export function framingOf(head: MessageHead): BodyFraming {
   if (head.transferEncoding !== undefined) {
-    const codings = tokens(head.transferEncoding);
-    if (codings.length === 0) return head.request ? NONE : CLOSE;
-    if (codings[codings.length - 1] === 'chunked') return { framing: Framing.Chunked, length: 0 };
+    if (lastToken(head.transferEncoding) === 'chunked') return CHUNKED;
     return head.request ? NONE : CLOSE;
   }
   if (head.contentLength === undefined) return head.request ? NONE : CLOSE;
-  const lengths = head.contentLength.split(',').map((s) => s.trim());
+  const value = head.contentLength;
+  const lengths = value.includes(',') ? value.split(',').map((s) => s.trim()) : [value.trim()];
   const first = lengths[0] ?? '';
   if (!/^\d{1,15}$/.test(first) || lengths.some((l) => l !== first)) return head.request ? NONE : CLOSE;
   const length = Number(first);

@@ -227,36 +227,33 @@ export class MessageReader {
       if (i === end) return i;
       this.startAt ??= at;
     }
-    const room = MAX_HEAD_BYTES - this.head.length;
-    const limit = Math.min(end, i + room);
-    // Search only this packet's bytes: `buf` may be a large capture buffer.
-    const crlf = buf.subarray(i, limit).indexOf('\r\n\r\n');
-    const cut = crlf >= 0 ? i + crlf + 4 : limit;
     const before = this.head.length;
-    const text = this.head + buf.toString('latin1', i, cut);
-    const headEnd = findHeadEnd(text, before - 3);
-    if (headEnd < 0) {
+    const limit = Math.min(end, i + (MAX_HEAD_BYTES - before));
+    const stop = findHeadEnd(buf, i, limit, this.head);
+    if (stop < 0) {
+      const text = this.head + buf.toString('latin1', i, limit);
       if (text.length >= MAX_HEAD_BYTES) {
         this.head = '';
         this.resync();
         this.events.lost();
-        return cut;
+        return limit;
       }
       this.head = text;
-      return cut;
+      return limit;
     }
+    // Only the head's bytes become text, once.
+    const text = before === 0 ? buf.toString('latin1', i, stop) : this.head + buf.toString('latin1', i, stop);
     this.head = '';
-    const parsed = parseHead(text.slice(0, headEnd), this.request);
-    const consumed = i + (headEnd - before);
+    const parsed = parseHead(text, this.request);
     if (!parsed) {
       this.resync();
       this.events.lost();
-      return consumed;
+      return stop;
     }
     const framing = this.events.head(parsed, this.startAt ?? at, false);
     this.beginBody(framing);
     this.guessed = framing.guessed === true && this.state !== State.Head;
-    return consumed;
+    return stop;
   }
 
   private beginBody(framing: BodyFraming): void {

@@ -30,9 +30,10 @@ export class Redaction {
     this.query = new Set(options.disabled ? [] : (options.queryParameters ?? []));
   }
 
-  /** `name` in canonical form. */
-  header(name: string): boolean {
-    return this.headers.has(name);
+  /** Header fields as recorded: `fields` itself when none of them is redacted, else a copy that says which. */
+  fields(fields: Record<string, string[]>): Record<string, string[]> {
+    for (const name of this.headers) if (Object.hasOwn(fields, name)) return this.redactedCopy(fields);
+    return fields;
   }
 
   uri(uri: string): string {
@@ -50,6 +51,18 @@ export class Redaction {
       }
     }
     return changed ? `${uri.slice(0, q)}?${parts.join('&')}` : uri;
+  }
+
+  private redactedCopy(fields: Record<string, string[]>): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const name of Object.keys(fields)) {
+      const values = fields[name] ?? [];
+      const shown = this.headers.has(name) ? values.map(() => REDACTED) : values;
+      // defineProperty: a header named __proto__ stays a header.
+      if (name === '__proto__') Object.defineProperty(out, name, { value: shown, enumerable: true });
+      else out[name] = shown;
+    }
+    return out;
   }
 }
 

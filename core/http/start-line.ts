@@ -1,4 +1,4 @@
-// Finding where a message starts and where its head ends in latin1 text: used at the start of a stream
+// Finding where a message starts (in latin1 text) and where its head ends (in bytes): used at the start of a stream
 // (is this HTTP at all?) and after a gap (resynchronise on the next request or status line).
 export const Match = { Yes: 0, No: 1, More: 2 } as const;
 export type Match = (typeof Match)[keyof typeof Match];
@@ -65,14 +65,25 @@ export function embeddedStart(text: string, from: number, request: boolean): num
   return -1;
 }
 
-/** Index just past the empty line that ends a head in `text` (searching from `from`), or -1. */
-export function findHeadEnd(text: string, from: number): number {
-  let i = text.indexOf('\n', Math.max(0, from));
-  while (i >= 0) {
-    const next = text.charCodeAt(i + 1);
-    if (next === 0x0a) return i + 2;
-    if (next === 0x0d && text.charCodeAt(i + 2) === 0x0a) return i + 3;
-    i = text.indexOf('\n', i + 1);
+/**
+ * Index in `buf` just past the empty line that ends a head whose earlier bytes are `held` and which
+ * continues in `buf[from, limit)`, or -1. Bare LF line ends count (RFC 9112 2.2).
+ */
+export function findHeadEnd(buf: Buffer, from: number, limit: number, held: string): number {
+  // An empty line may begin in what is held: it ends in "\n" or "\n\r".
+  const last = held.charCodeAt(held.length - 1);
+  if (last === 0x0a && from < limit) {
+    if (buf[from] === 0x0a) return from + 1;
+    if (buf[from] === 0x0d && from + 1 < limit && buf[from + 1] === 0x0a) return from + 2;
+  } else if (last === 0x0d && held.charCodeAt(held.length - 2) === 0x0a && from < limit && buf[from] === 0x0a) {
+    return from + 1;
+  }
+  // A byte loop: the head is short, and indexOf on `buf` would not stop at `limit`.
+  for (let i = from; i < limit; i++) {
+    if (buf[i] !== 0x0a) continue;
+    const next = buf[i + 1];
+    if (i + 1 < limit && next === 0x0a) return i + 2;
+    if (i + 2 < limit && next === 0x0d && buf[i + 2] === 0x0a) return i + 3;
   }
   return -1;
 }

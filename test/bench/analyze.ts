@@ -47,7 +47,9 @@ function median(xs: number[]): number {
 }
 
 async function compile(): Promise<string> {
-  const outDir = join(root, 'node_modules', '.cache', 'tapedeck-bench-analyze');
+  // Under this checkout's dist/, not node_modules/.cache: node_modules may be a link shared by several
+  // checkouts, and one checkout's build would overwrite another's.
+  const outDir = join(root, 'dist', 'bench-analyze');
   mkdirSync(outDir, { recursive: true });
   const config = join(outDir, 'tsconfig.json'); // inside the repo, so @types/node and node_modules resolve
   writeFileSync(
