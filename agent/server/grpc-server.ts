@@ -84,8 +84,8 @@ export function serverCredentials(tls: ServerTls | undefined): AgentServerCreden
 }
 
 /**
- * The provider notifies its listeners in the order they were added, identity before CA; the server's own
- * listeners were added at bind, so when ours hear of both, the server has set its secure context.
+ * The provider notifies its listeners in the order they were added; the server's own listeners were added
+ * at bind, so once ours have heard of both updates (in either order), the server has set its secure context.
  */
 function certificatesLoaded(files: experimental.FileWatcherCertificateProvider, tls: ServerTls): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -101,11 +101,12 @@ function certificatesLoaded(files: experimental.FileWatcherCertificateProvider, 
     const onIdentity = (update: experimental.IdentityCertificateUpdate | null): void => {
       if (!update) return done(new Error(`cannot read the TLS certificate ${tls.cert} or key ${tls.key}`));
       identity = true;
+      if (ca) done();
     };
     const onCa = (update: experimental.CaCertificateUpdate | null): void => {
       if (!update) return done(new Error(`cannot read the TLS CA bundle ${tls.ca}`));
       ca = true;
-      if (identity && ca) done();
+      if (identity) done();
     };
     const timer = setTimeout(
       () => done(new Error(`the TLS files were not read within ${CERT_LOAD_TIMEOUT_MS} ms`)),

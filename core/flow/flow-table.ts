@@ -22,7 +22,7 @@ export class FlowTable {
   readonly open = new FlowList();
   readonly closing = new FlowList();
   size = 0;
-  /** Side of the packet in the flow the last find() or lookup() returned. */
+  /** Side of the packet in the flow the last lookup() returned. */
   side: Side = 0;
   /** The flow of the packet before: packets come in runs of one flow, so it is tried before hashing. */
   private recent: Flow | undefined;
@@ -41,7 +41,7 @@ export class FlowTable {
     return flow;
   }
 
-  find(view: PacketView, hash: number): Flow | undefined {
+  private find(view: PacketView, hash: number): Flow | undefined {
     for (let f = this.buckets.get(hash); f; f = f.bucketNext ?? undefined) {
       if (this.matches(f, view)) return f;
     }

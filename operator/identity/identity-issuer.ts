@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CertificateAuthority, CertificateUsage, IssuedCertificate } from './certificate-authority.js';
-import { renewalReason } from './certificate-check.js';
+import { renewalReason, type Expected } from './certificate-check.js';
 import { readIdentityCertificate, writeIdentity } from './identity-files.js';
 
 export const DEFAULT_VALIDITY_MS = 90 * 86_400_000;
@@ -54,8 +54,9 @@ export class IdentityIssuer {
     const reason = renewalReason(current, this.expected(this.o.operatorIdentity, 'client'), this.now());
     if (reason === undefined) return;
     const issued = await this.issue(this.o.operatorIdentity, 'client');
-    await writeIdentity(this.o.ownDir, issued, serialOf(issued));
-    this.logIssued('operator', reason, issued);
+    const cert = new X509Certificate(issued.cert);
+    await writeIdentity(this.o.ownDir, issued, cert.serialNumber);
+    this.logIssued('operator', reason, cert);
   }
 
   /** The agents' server certificate in their Secret: reissued when missing, foreign, single-purpose no more, or due. */
@@ -86,7 +87,7 @@ export class IdentityIssuer {
         data: { ...data, 'ca.crt': b64(issued.ca), 'tls.crt': b64(issued.cert), 'tls.key': b64(issued.key) },
       },
     });
-    this.logIssued('agent', reason, issued);
+    this.logIssued('agent', reason, new X509Certificate(issued.cert));
   }
 
   /** Both, now and every checkMs (RETRY_MS after a failure). Throws only when the operator's own fails now. */
@@ -128,7 +129,7 @@ export class IdentityIssuer {
     );
   }
 
-  private expected(name: string, usage: CertificateUsage): Parameters<typeof renewalReason>[1] {
+  private expected(name: string, usage: CertificateUsage): Expected {
     return { ca: this.o.ca.certificate, name, usage };
   }
 
@@ -143,15 +144,10 @@ export class IdentityIssuer {
     });
   }
 
-  private logIssued(which: 'agent' | 'operator', reason: string, issued: IssuedCertificate): void {
-    const cert = new X509Certificate(issued.cert);
+  private logIssued(which: 'agent' | 'operator', reason: string, cert: X509Certificate): void {
     this.o.log.info(
       { certificate: which, subject: cert.subject, serial: cert.serialNumber, notAfter: cert.validTo, reason },
       `Issued the ${which} certificate`,
     );
   }
-}
-
-function serialOf(issued: IssuedCertificate): string {
-  return new X509Certificate(issued.cert).serialNumber;
 }

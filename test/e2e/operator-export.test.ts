@@ -138,6 +138,20 @@ function validator(): Promise<(value: unknown) => boolean> {
   });
 }
 
+/** spec.export to the test MinIO with the Recording's own keys (STS-minted for the agents). */
+function minioExport(): Record<string, unknown> {
+  const facts = s3Facts();
+  const s3 = { bucket: BUCKET, prefix: 'e2e', region: facts.region, endpoint: s3Endpoint, forcePathStyle: true };
+  return { s3: { ...s3, credentialsSecret: { name: 'minio-keys' } } };
+}
+
+async function allCapturing(name: string): Promise<void> {
+  await waitFor('3 nodes capturing', async () => {
+    const r = await h.get(name);
+    return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 3 ? true : undefined;
+  });
+}
+
 /** A counter's value for one label value, from the in-process operator's registry. */
 async function metricValue(name: string, reason: string): Promise<number> {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -155,21 +169,9 @@ describe('operator export with real agents', () => {
       stopCondition: { packetsCapturedCount: 1500 },
       schedule: { duration: '2m' },
       output: { formats: ['pcap', 'pcapng'], rotation: { maxFileBytes: '1Mi' } },
-      export: {
-        s3: {
-          bucket: BUCKET,
-          prefix: 'e2e',
-          region: facts.region,
-          endpoint: s3Endpoint,
-          forcePathStyle: true,
-          credentialsSecret: { name: 'minio-keys' },
-        },
-      },
+      export: minioExport(),
     });
-    await waitFor('3 nodes capturing', async () => {
-      const r = await h.get('to-minio');
-      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 3 ? true : undefined;
-    });
+    await allCapturing('to-minio');
     await sendTraffic();
     const done = await h.waitPhase('to-minio', 'Completed', 90_000);
     const exported = done.status?.conditions?.find((c) => c.type === 'Exported');
@@ -216,28 +218,15 @@ describe('operator export with real agents', () => {
   }, 180_000);
 
   it('should send credentials again to an agent that restarted mid-recording, so that its files are exported too', async () => {
-    const facts = s3Facts();
     await h.create('restarted', {
       target: { nodeSelector: h.selector(), interfaces: ['eth0'] },
       filter: { include: [{ destinationPort: PORT, protocol: 'UDP' }] },
       stopCondition: { packetsCapturedCount: 1500 },
       schedule: { duration: '2m' },
       output: { formats: ['pcap'], rotation: { maxFileBytes: '1Mi' } },
-      export: {
-        s3: {
-          bucket: BUCKET,
-          prefix: 'e2e',
-          region: facts.region,
-          endpoint: s3Endpoint,
-          forcePathStyle: true,
-          credentialsSecret: { name: 'minio-keys' },
-        },
-      },
+      export: minioExport(),
     });
-    await waitFor('3 nodes capturing', async () => {
-      const r = await h.get('restarted');
-      return r.status?.nodes?.filter((n) => n.phase === 'Capturing').length === 3 ? true : undefined;
-    });
+    await allCapturing('restarted');
     // kill -9 of node A's agent: its session resumes by itself after the restart, but credentials live in
     // the agent's memory only, so its new files wait for the operator to send them again.
     const node = sim!.nodes[0]!;

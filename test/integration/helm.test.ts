@@ -66,23 +66,19 @@ async function writePem(name: string): Promise<Record<string, string>> {
  * The operator's issuer as the operator's ServiceAccount (the chart's RBAC decides), with the CA from the
  * chart's CA Secret as the operator pod mounts it.
  */
-function issuerFor(agentName: string): { ensureAgents(): Promise<void> } {
-  return {
-    ensureAgents: async () => {
-      const ca = await secretData(secretNames.ca);
-      const pem = (key: string): string => Buffer.from(ca[key] ?? '', 'base64').toString();
-      await new IdentityIssuer({
-        ca: await CertificateAuthority.load(pem('tls.crt'), pem('tls.key')),
-        secrets: impersonating(kubeConfig(), operatorSa).makeApiClient(CoreV1Api),
-        namespace,
-        agentSecret: secretNames.agent,
-        agentName,
-        operatorIdentity: 'tapedeck-operator',
-        ownDir: join(certDir, 'operator-identity'),
-        log: pino({ level: 'silent' }),
-      }).ensureAgents();
-    },
-  };
+async function issueAgentCertificate(agentName: string): Promise<void> {
+  const ca = await secretData(secretNames.ca);
+  const pem = (key: string): string => Buffer.from(ca[key] ?? '', 'base64').toString();
+  await new IdentityIssuer({
+    ca: await CertificateAuthority.load(pem('tls.crt'), pem('tls.key')),
+    secrets: impersonating(kubeConfig(), operatorSa).makeApiClient(CoreV1Api),
+    namespace,
+    agentSecret: secretNames.agent,
+    agentName,
+    operatorIdentity: 'tapedeck-operator',
+    ownDir: join(certDir, 'operator-identity'),
+    log: pino({ level: 'silent' }),
+  }).ensureAgents();
 }
 
 const openssl = async (...args: string[]): Promise<string> => (await runCommand('openssl', args)).stdout.trim();
@@ -208,7 +204,7 @@ describe('helm chart (installed)', () => {
 
   it("should issue the agents' certificate through the operator's issuer, which openssl verifies against the CA", async () => {
     expect(await secretData(secretNames.agent)).toEqual({ 'ca.crt': '', 'tls.crt': '', 'tls.key': '' });
-    await issuerFor('tapedeck-agent').ensureAgents();
+    await issueAgentCertificate('tapedeck-agent');
     const ca = await writePem(secretNames.ca);
     const agent = await writePem(secretNames.agent);
     expect(
@@ -260,7 +256,7 @@ describe('helm chart (installed)', () => {
     expect(await secretData(secretNames.agent)).toEqual(agent);
     const deployment = await apps.readNamespacedDeployment({ name: `${prefix}-operator`, namespace });
     expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--tls-server-name=agents.tapedeck.example');
-    await issuerFor('agents.tapedeck.example').ensureAgents();
+    await issueAgentCertificate('agents.tapedeck.example');
     const [caAfter, agentAfter] = await Promise.all(Object.values(secretNames).map(secretData));
     expect(caAfter).toEqual(ca);
     expect(agentAfter?.['tls.crt']).not.toBe(agent?.['tls.crt']);
