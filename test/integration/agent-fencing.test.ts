@@ -5,6 +5,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../env/readiness.js';
 import { unary } from './agent-clients.js';
 import { sessionSpec, startTestAgent, type TestAgent } from './agent-harness.js';
 
@@ -51,6 +52,10 @@ describe('tapedeck-agent leader epoch fencing', () => {
     const stale = await refusal(unary(api().StopSession.bind(api()), { id, leaderEpoch: 3 }));
     expect(stale.code).toBe(status.FAILED_PRECONDITION);
     expect(stale.details).toBe('leader_epoch: stale leader epoch 3 < 5');
+    // The refusal answers the call before its log line has come through the agent's stdout: wait for it.
+    const refusedLine = async (): Promise<boolean> =>
+      t.agent.logs.some((l) => l.msg === 'Refused request from a stale leader');
+    await waitUntil(refusedLine, { what: 'the stale-leader log line', timeoutMs: 5000, intervalMs: 20 });
     expect(t.agent.logs).toContainEqual(
       expect.objectContaining({ msg: 'Refused request from a stale leader', epoch: 3, highestEpoch: 5 }),
     );
