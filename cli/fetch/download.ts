@@ -2,16 +2,18 @@
 // from where an interrupted fetch left them, and verifies each against the manifest's size and
 // sha256 before anything is merged. The sha256 is computed from the bytes as they arrive (only a
 // resumed file's earlier part is read back). A file that does not match is removed (so a rerun fetches it
-// again) and the fetch fails naming it.
+// again) and the fetch fails naming it. A file with a follower (GrowingFile) is read by the merge while
+// it downloads; the follower sees the file's end only once it was verified.
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestFile } from '../../core/manifest/manifest.js';
 import { CliError } from '../cli-error.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { formatStoreUrl } from '../store/store-url.js';
+import type { GrowingFile } from './growing-file.js';
 import type { Progress } from './progress.js';
 
 export const PARALLEL_DOWNLOADS = 4;
@@ -43,11 +45,16 @@ async function fetchOne(
   dir: string,
   file: ManifestFile,
   progress: Progress,
+  follower: GrowingFile | undefined,
 ): Promise<DownloadedFile> {
   const done = join(dir, workName(file.key));
   const partial = `${done}.partial`;
   if ((await sizeOf(done)) === file.bytes) {
     progress.add(file.bytes);
+    if (follower) {
+      follower.opened(await open(done, 'r'), file.bytes);
+      follower.verify();
+    }
     return { file, path: done };
   }
   let offset = (await sizeOf(partial)) ?? 0;
@@ -56,12 +63,18 @@ async function fetchOne(
     offset = 0;
   }
   progress.add(offset);
+  // The follower's handle is opened before anything can rename or remove the file, and outlives both.
+  if (follower) {
+    await writeFile(partial, '', { flag: 'a' });
+    follower.opened(await open(partial, 'r'), offset);
+  }
   const hash = createHash('sha256');
   if (offset > 0) await hashFile(hash, partial);
   if (offset < file.bytes || file.bytes === 0) {
     await store.downloadTo(file.key, partial, offset, (chunk) => {
       hash.update(chunk);
       progress.add(chunk.length);
+      follower?.grew(chunk.length);
     });
   }
   const size = (await sizeOf(partial)) ?? 0;
@@ -79,6 +92,7 @@ async function fetchOne(
     );
   }
   await rename(partial, done);
+  follower?.verify();
   return { file, path: done };
 }
 
@@ -93,12 +107,25 @@ export async function presentBytes(dir: string, files: readonly ManifestFile[]):
   return sum;
 }
 
-export async function downloadAll(
+export interface Downloads {
+  /** Resolves once every file is downloaded and verified; rejects with the first failure. */
+  readonly finished: Promise<DownloadedFile[]>;
+  /** Stops starting new downloads (the ones under way finish and stay for a rerun). */
+  stop(reason: unknown): void;
+}
+
+/**
+ * Downloads `files` PARALLEL_DOWNLOADS at a time, in order. `followers[i]`, where given, follows file i
+ * as it grows; when the downloads fail or stop, every follower not yet verified fails too, so that no
+ * reader waits for a file that will not come.
+ */
+export function downloadAll(
   store: ObjectStore,
   dir: string,
   files: readonly ManifestFile[],
   progress: Progress,
-): Promise<DownloadedFile[]> {
+  followers: readonly (GrowingFile | undefined)[] = [],
+): Downloads {
   const results: DownloadedFile[] = new Array<DownloadedFile>(files.length);
   let next = 0;
   let failure: unknown;
@@ -106,13 +133,25 @@ export async function downloadAll(
     while (next < files.length && failure === undefined) {
       const i = next++;
       try {
-        results[i] = await fetchOne(store, dir, files[i]!, progress);
+        results[i] = await fetchOne(store, dir, files[i]!, progress, followers[i]);
       } catch (error) {
         failure ??= error;
+        followers[i]?.fail(error);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, files.length) }, worker));
-  if (failure !== undefined) throw failure;
-  return results;
+  const finished = (async (): Promise<DownloadedFile[]> => {
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, files.length) }, worker));
+    if (failure !== undefined) {
+      for (const follower of followers) if (follower && !follower.settled) follower.fail(failure);
+      throw failure;
+    }
+    return results;
+  })();
+  return {
+    finished,
+    stop(reason) {
+      failure ??= reason;
+    },
+  };
 }

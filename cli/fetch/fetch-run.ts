@@ -3,6 +3,7 @@
 // cluster, or with --from in a bucket alone. Nothing is left at an output path unless it is complete
 // and every file matched its manifest's sha256; an interrupted fetch resumes from its work directory.
 import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ManifestFile } from '../../core/manifest/manifest.js';
 import { CliError } from '../cli-error.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,6 +15,7 @@ import { findNodeManifests, selectIteration } from '../store/runs.js';
 import { formatStoreUrl, parseStoreUrl } from '../store/store-url.js';
 import type { StoreUrl } from '../store/store-url.js';
 import { downloadAll, presentBytes } from './download.js';
+import { GrowingFile } from './growing-file.js';
 import { mergeNodeFiles } from './merge-files.js';
 import type { NodeFile } from './merge-files.js';
 import { mergeRecordFiles } from './merge-records.js';
@@ -77,6 +79,9 @@ async function locate(
   };
 }
 
+const firstPacketMs = (file: ManifestFile): number =>
+  file.firstPacketTime ? Date.parse(file.firstPacketTime) : Number.MAX_SAFE_INTEGER;
+
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 export async function runFetch(target: string, flags: FetchFlags, say: (line: string) => void): Promise<ExitCode> {
@@ -100,7 +105,10 @@ export async function runFetch(target: string, flags: FetchFlags, say: (line: st
         `Run ${first.run} iteration ${first.iteration} is still exporting on ${incomplete.join(', ')}: wait, or pass --partial for what is there now`,
       );
     }
-    const packets = nodes.flatMap((n) => packetFiles(n.manifest.files).map((file) => ({ node: n.node, file })));
+    // Earliest first: the merge, which follows the downloads, needs every file's first packets first.
+    const packets = nodes
+      .flatMap((n) => packetFiles(n.manifest.files).map((file) => ({ node: n.node, file })))
+      .sort((a, b) => firstPacketMs(a.file) - firstPacketMs(b.file));
     const records = nodes.flatMap((n) =>
       n.manifest.files.filter((f) => f.format === 'json').map((file) => ({ node: n.node, file })),
     );
@@ -117,17 +125,35 @@ export async function runFetch(target: string, flags: FetchFlags, say: (line: st
     const present = await presentBytes(work, files);
     if (present > 0) say(`Resuming: ${mib(present)} MiB already downloaded in ${work}/`);
     const progress = startProgress(total, 'download');
-    const downloaded = await downloadAll(store, work, files, progress).finally(() => progress.done());
-    const local: NodeFile[] = downloaded.map((d, i) => ({ node: wanted[i]!.node, file: d.file, path: d.path }));
+    const followers = packets.map((p) => new GrowingFile(p.file.bytes));
+    const downloads = downloadAll(store, work, files, progress, followers);
+    const comment = `tapedeck fetch of ${label} from ${where}`;
+    // The merge reads each packet file while it downloads and can only finish once all were verified.
+    const merging =
+      packets.length > 0
+        ? mergeNodeFiles(
+            packets.map((p, i) => ({ node: p.node, file: p.file, bytes: followers[i]! })),
+            output,
+            comment,
+            // In the work directory: a fetch killed while merging leaves nothing beside the output.
+            join(work, 'merging.pcapng'),
+          )
+        : undefined;
+    merging?.catch((error: unknown) => downloads.stop(error));
+    const [downloaded, merged] = await Promise.allSettled([
+      downloads.finished.finally(() => progress.done()),
+      merging,
+    ]).finally(() => Promise.all(followers.map((f) => f.close().catch(() => {}))));
+    // A failed download fails the merge with the same error; a failed merge stops the downloads with its.
+    if (downloaded.status === 'rejected') throw downloaded.reason;
+    if (merged.status === 'rejected') throw merged.reason;
+    const local: NodeFile[] = downloaded.value.map((d, i) => ({ node: wanted[i]!.node, file: d.file, path: d.path }));
     const summary: string[] = [];
-    if (packets.length > 0) {
-      const comment = `tapedeck fetch of ${label} from ${where}`;
-      const merged = await mergeNodeFiles(local.slice(0, packets.length), output, comment);
-      summary.push(`${output}: ${merged.packets} packets, interfaces ${merged.interfaces.join(', ')}`);
-    }
+    if (merged.value)
+      summary.push(`${output}: ${merged.value.packets} packets, interfaces ${merged.value.interfaces.join(', ')}`);
     if (records.length > 0) {
-      const merged = await mergeRecordFiles(local.slice(packets.length), recordsOutput);
-      summary.push(`${recordsOutput}: ${merged.records} records`);
+      const lines = await mergeRecordFiles(local.slice(packets.length), recordsOutput, join(work, 'merging.jsonl'));
+      summary.push(`${recordsOutput}: ${lines.records} records`);
     }
     await rm(work, { recursive: true, force: true });
     say(`Wrote ${summary.join('; ')}; every sha256 matched`);

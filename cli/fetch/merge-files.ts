@@ -1,11 +1,13 @@
-// Merges the downloaded packet files of every node into one time-ordered pcapng written to a
-// temporary name beside the output and renamed when complete. Interfaces are "<node>/<interface>",
-// from the manifest (pcap files carry no interface names).
+// Merges the packet files of every node into one time-ordered pcapng written to a temporary name
+// beside the output and renamed when complete. Interfaces are "<node>/<interface>", from the manifest
+// (pcap files carry no interface names). The inputs are byte sources: local files, or files still
+// downloading (GrowingFile), which the merge follows as they arrive.
 import { open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { mergeToPcapng } from '../../core/merge/k-way-merge.js';
 import type { MergeInput, MergeResult } from '../../core/merge/k-way-merge.js';
 import { PacketSource } from '../../core/merge/packet-source.js';
+import type { ByteSource } from '../../core/merge/packet-source.js';
 import type { ManifestFile } from '../../core/manifest/manifest.js';
 import { CaptureError } from '../../core/capture/capture-error.js';
 import { CliError } from '../cli-error.js';
@@ -16,33 +18,59 @@ export interface NodeFile {
   readonly path: string;
 }
 
-export async function mergeNodeFiles(
+export interface NodeInput {
+  readonly node: string;
+  readonly file: ManifestFile;
+  readonly bytes: ByteSource;
+}
+
+/** A local file read from its start, as a merge input's bytes. */
+export async function openFileSource(path: string): Promise<ByteSource & { close(): Promise<void> }> {
+  const handle = await open(path, 'r');
+  let position = 0;
+  return {
+    read: async (into, offset, length) => {
+      const { bytesRead } = await handle.read(into, offset, length, position);
+      position += bytesRead;
+      return bytesRead;
+    },
+    close: () => handle.close(),
+  };
+}
+
+/** Merges local files (the benchmark's merge alone; fetch merges as it downloads). */
+export async function mergeLocalFiles(
   files: readonly NodeFile[],
   output: string,
   comment: string,
 ): Promise<MergeResult> {
-  const handles: FileHandle[] = [];
-  const temp = `${output}.tmp-${process.pid}`;
+  const sources = await Promise.all(files.map((f) => openFileSource(f.path)));
+  try {
+    return await mergeNodeFiles(
+      files.map((f, i) => ({ node: f.node, file: f.file, bytes: sources[i]! })),
+      output,
+      comment,
+    );
+  } finally {
+    await Promise.all(sources.map((s) => s.close().catch(() => {})));
+  }
+}
+
+/** `temp`: where the output is written before the rename (same file system as `output`). */
+export async function mergeNodeFiles(
+  files: readonly NodeInput[],
+  output: string,
+  comment: string,
+  temp = `${output}.tmp-${process.pid}`,
+): Promise<MergeResult> {
   let out: FileHandle | undefined;
   // One write in flight while the merge builds the next batch: the disk and the merge overlap.
   let inFlight: Promise<unknown> = Promise.resolve();
   try {
     const inputs: MergeInput[] = [];
     for (const f of files) {
-      const handle = await open(f.path, 'r');
-      handles.push(handle);
-      let position = 0;
       inputs.push({
-        source: new PacketSource(
-          {
-            read: async (into, offset, length) => {
-              const { bytesRead } = await handle.read(into, offset, length, position);
-              position += bytesRead;
-              return bytesRead;
-            },
-          },
-          f.file.key,
-        ),
+        source: new PacketSource(f.bytes, f.file.key),
         interfaceName: (index) => ({
           name: `${f.node}/${f.file.interfaces[index] ?? `if${index}`}`,
           description: `node ${f.node}`,
@@ -73,7 +101,5 @@ export async function mergeNodeFiles(
       throw new CliError('output', `Writing ${output} failed: ${(error as Error).message}`, { cause: error });
     }
     throw error;
-  } finally {
-    await Promise.all(handles.map((h) => h.close().catch(() => {})));
   }
 }

@@ -84,8 +84,12 @@ class Heap {
 
 const BATCH_BYTES = 1 << 20;
 
-export async function mergeRecordFiles(files: readonly NodeFile[], output: string): Promise<RecordMergeResult> {
-  const temp = `${output}.tmp-${process.pid}`;
+/** `temp`: where the output is written before the rename (same file system as `output`). */
+export async function mergeRecordFiles(
+  files: readonly NodeFile[],
+  output: string,
+  temp = `${output}.tmp-${process.pid}`,
+): Promise<RecordMergeResult> {
   const readers = files.map((f) =>
     createInterface({ input: createReadStream(f.path), crlfDelay: Infinity })[Symbol.asyncIterator](),
   );

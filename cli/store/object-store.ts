@@ -1,8 +1,7 @@
 // The CLI's read-only view of a bucket: list keys, read a small object, download a range to a file.
 // Credentials come from the usual places (AWS environment and profiles; Google application default
 // credentials), `--endpoint` points at S3-compatible stores and emulators.
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CliError } from '../cli-error.js';
 import { formatStoreUrl } from './store-url.js';
@@ -17,7 +16,10 @@ export interface ObjectStore {
   readonly url: StoreUrl;
   list(prefix: string): Promise<StoredObject[]>;
   readText(key: string): Promise<string>;
-  /** Appends the object's bytes from `offset` on to `path`, handing each chunk to `onChunk` too. */
+  /**
+   * Appends the object's bytes from `offset` on to `path`, handing each chunk to `onChunk` once it is
+   * written (a reader of the file may then read it).
+   */
   downloadTo(key: string, path: string, offset: number, onChunk: (chunk: Buffer) => void): Promise<void>;
   close(): void;
 }
@@ -25,6 +27,30 @@ export interface ObjectStore {
 export interface StoreOptions {
   readonly endpoint?: string;
   readonly region?: string;
+}
+
+/** Writes a body to the end of `path` chunk by chunk; a failed write is the output's fault, not the store's. */
+async function appendBody(body: AsyncIterable<Buffer>, path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'a');
+  } catch (error) {
+    throw new CliError('output', `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    for await (const chunk of body) {
+      for (let at = 0; at < chunk.length;) {
+        try {
+          at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+        } catch (error) {
+          throw new CliError('output', `Writing ${path} failed: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      onChunk(chunk);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 const NETWORK_ERRORS = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|TimeoutError/;
@@ -105,9 +131,7 @@ async function s3Store(url: StoreUrl, options: StoreOptions): Promise<ObjectStor
         const object = await client.send(
           new GetObjectCommand({ Bucket: url.bucket, Key: key, Range: offset > 0 ? `bytes=${offset}-` : undefined }),
         );
-        const body = object.Body as Readable;
-        body.on('data', onChunk);
-        await pipeline(body, createWriteStream(path, { flags: 'a' }));
+        await appendBody(object.Body as Readable, path, onChunk);
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw remote(url, key, error, options.endpoint);
@@ -142,10 +166,9 @@ async function gcsStore(url: StoreUrl, options: StoreOptions): Promise<ObjectSto
     async downloadTo(key, path, offset, onChunk) {
       try {
         // validation off: a ranged read cannot be checked whole here; the manifest's sha256 is.
-        const stream = bucket.file(key).createReadStream({ start: offset, validation: false });
-        stream.on('data', onChunk);
-        await pipeline(stream, createWriteStream(path, { flags: 'a' }));
+        await appendBody(bucket.file(key).createReadStream({ start: offset, validation: false }), path, onChunk);
       } catch (error) {
+        if (error instanceof CliError) throw error;
         throw remote(url, key, error, options.endpoint);
       }
     },

@@ -4,8 +4,8 @@
 // Imports are dynamic so that each mode loads only what it runs.
 const [first, output, ...files] = process.argv.slice(2);
 if (first === 'merge' && output) {
-  const { mergeNodeFiles } = await import('../../cli/fetch/merge-files.js');
-  const result = await mergeNodeFiles(
+  const { mergeLocalFiles } = await import('../../cli/fetch/merge-files.js');
+  const result = await mergeLocalFiles(
     files.map((path, i) => ({
       node: `node-${i}`,
       path,

@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,8 @@ describe('tapedeck fetch, killed mid-download', () => {
     expect(killed).toBe(true);
     expect(await exited).toBe('SIGKILL');
     expect(existsSync(output)).toBe(false);
+    // The merge runs during the downloads, but its temporary output is inside the work directory.
+    expect(readdirSync(dir).filter((f) => f.startsWith(basename(output)))).toEqual([basename(parts)]);
     const kept = partialBytes(parts);
     expect(kept).toBeGreaterThanOrEqual(KILL_AFTER_BYTES);
     expect(kept).toBeLessThan(2 * MIB * 2 ** 20);
